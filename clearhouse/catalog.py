@@ -1,0 +1,215 @@
+"""The catalog: datasets, their versions and states, and an audit trail of privileged acts.
+
+SQLite by default (``CLEARHOUSE_HOME/catalog.db``); PostgreSQL through the same SQLAlchemy models.
+A version is ``processing`` while its DAG runs, then exactly one of ``cleared``, ``quarantined`` (with
+reasons), ``awaiting_approval`` (E3 data passed every gate and waits for a privacy officer),
+``rejected`` (an officer said no) or ``shredded`` (its data key was destroyed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from clearhouse.errors import CatalogError, ReleaseRefused
+
+STATES = ("processing", "cleared", "quarantined", "awaiting_approval", "rejected", "shredded")
+FINAL = {"cleared", "quarantined", "rejected", "shredded"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DatasetRow(Base):
+    __tablename__ = "ch_datasets"
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    ethics_risk: Mapped[str] = mapped_column(String(2))
+    policy_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VersionRow(Base):
+    __tablename__ = "ch_versions"
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("ch_datasets.id"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="processing")
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    raw_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rows_in: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_out: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class AuditRow(Base):
+    __tablename__ = "ch_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    dataset_id: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    dataset: str
+    version: str
+    state: str
+    reasons: list[dict[str, str]]
+    raw_sha256: str | None
+    rows_in: int | None
+    rows_out: int | None
+    info: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _to_info(row: VersionRow) -> VersionInfo:
+    return VersionInfo(
+        dataset=row.dataset_id, version=row.version, state=row.state, reasons=list(row.reasons or []),
+        raw_sha256=row.raw_sha256, rows_in=row.rows_in, rows_out=row.rows_out, info=dict(row.info or {}),
+        created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    engine = create_engine(url, future=True)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def default_actor() -> str:
+    return os.environ.get("CLEARHOUSE_ACTOR") or os.environ.get("USER") or "unknown"
+
+
+class Catalog:
+    """Repository over the catalog tables."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = get_engine(url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    # -- datasets and versions ------------------------------------------------------------------------
+    def register_dataset(self, *, dataset: str, owner: str, purpose: str, ethics_risk: str, policy_path: str) -> None:
+        with self.session() as s:
+            row = s.get(DatasetRow, dataset)
+            if row is None:
+                s.add(DatasetRow(id=dataset, owner=owner, purpose=purpose, ethics_risk=ethics_risk,
+                                 policy_path=policy_path))
+            else:
+                row.owner, row.purpose, row.ethics_risk, row.policy_path = owner, purpose, ethics_risk, policy_path
+
+    def start_version(self, dataset: str, version: str, *, run_id: str | None = None) -> None:
+        with self.session() as s:
+            if s.get(DatasetRow, dataset) is None:
+                raise CatalogError(f"unknown dataset {dataset!r}")
+            if s.get(VersionRow, (dataset, version)) is not None:
+                raise CatalogError(f"version {version!r} of {dataset!r} already exists")
+            s.add(VersionRow(dataset_id=dataset, version=version, state="processing", run_id=run_id,
+                             reasons=[], info={}))
+
+    def _row(self, s: Session, dataset: str, version: str) -> VersionRow:
+        row = s.get(VersionRow, (dataset, version))
+        if row is None:
+            raise CatalogError(f"unknown version {version!r} of dataset {dataset!r}")
+        return row
+
+    def update(self, dataset: str, version: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = self._row(s, dataset, version)
+            for key, value in fields.items():
+                if key == "info":
+                    merged = dict(row.info or {})
+                    merged.update(value)
+                    row.info = merged
+                else:
+                    setattr(row, key, value)
+
+    def add_reason(self, dataset: str, version: str, stage: str, message: str, code: str = "error") -> None:
+        with self.session() as s:
+            row = self._row(s, dataset, version)
+            row.reasons = [*(row.reasons or []), {"stage": stage, "code": code, "message": message}]
+
+    def set_state(self, dataset: str, version: str, state: str) -> None:
+        if state not in STATES:
+            raise CatalogError(f"unknown state {state!r}")
+        self.update(dataset, version, state=state)
+
+    def get(self, dataset: str, version: str) -> VersionInfo:
+        with self.session() as s:
+            return _to_info(self._row(s, dataset, version))
+
+    def versions(self, dataset: str | None = None) -> list[VersionInfo]:
+        with self.session() as s:
+            stmt = select(VersionRow).order_by(VersionRow.dataset_id, VersionRow.created_at)
+            if dataset:
+                stmt = stmt.where(VersionRow.dataset_id == dataset)
+            return [_to_info(r) for r in s.scalars(stmt)]
+
+    def datasets(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(DatasetRow.id).order_by(DatasetRow.id)))
+
+    def latest_cleared(self, dataset: str) -> VersionInfo:
+        cleared = [v for v in self.versions(dataset) if v.state == "cleared"]
+        if not cleared:
+            if dataset not in self.datasets():
+                raise ReleaseRefused(f"unknown dataset {dataset!r}")
+            raise ReleaseRefused(f"dataset {dataset!r} has no cleared version")
+        return cleared[-1]
+
+    # -- audit ------------------------------------------------------------------------------------------
+    def audit(self, action: str, *, actor: str | None = None, dataset: str | None = None,
+              version: str | None = None, detail: dict[str, Any] | None = None) -> None:
+        # detail must hold identifiers and counts only; guard against accidental large blobs
+        payload = detail or {}
+        if len(json.dumps(payload, default=str)) > 10_000:
+            raise CatalogError("audit detail too large")
+        with self.session() as s:
+            s.add(AuditRow(actor=actor or default_actor(), action=action, dataset_id=dataset, version=version,
+                           detail=payload))
+
+    def audit_log(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        with self.session() as s:
+            stmt = select(AuditRow).order_by(AuditRow.id)
+            if dataset:
+                stmt = stmt.where(AuditRow.dataset_id == dataset)
+            return [
+                {"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "dataset": r.dataset_id,
+                 "version": r.version, "detail": r.detail}
+                for r in s.scalars(stmt)
+            ]

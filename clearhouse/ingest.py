@@ -1,0 +1,255 @@
+"""Ingest: collected file → immutable landing copy + Arrow (Parquet) in the work zone.
+
+The raw input is never modified: it is hashed while being copied, byte for byte, into the landing zone
+and made read-only there. Parsing happens on the landing copy, streamed in record batches. Errors name
+the file and the line or byte, never the content of the offending row (it may hold personal data).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from clearhouse.errors import IngestError
+from clearhouse.policy import Policy
+
+CHUNK = 1 << 20
+BATCH_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    raw_sha256: str
+    raw_bytes: int
+    landing_path: Path
+    ingested_path: Path
+    rows: int
+    columns: list[str]
+    dropped_undeclared: list[str]
+
+    def to_ref(self) -> dict[str, object]:
+        return {
+            "raw_sha256": self.raw_sha256,
+            "raw_bytes": self.raw_bytes,
+            "landing_path": str(self.landing_path),
+            "ingested_path": str(self.ingested_path),
+            "rows": self.rows,
+            "columns": self.columns,
+        }
+
+
+def land(source: Path, landing_dir: Path, fmt: str, encoding: str) -> tuple[Path, str, int]:
+    """Copy ``source`` into ``landing_dir`` read-only, returning (path, sha256, size).
+
+    Text formats are checked for valid encoding while copying, so a bad byte is reported with its offset.
+    """
+    if not source.exists():
+        raise IngestError(f"input not found: {source}")
+    if not source.is_file():
+        raise IngestError(f"input is not a regular file: {source}")
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    target = landing_dir / f"raw.{fmt}"
+    if target.exists():
+        raise IngestError(f"landing copy already exists (versions are immutable): {target}")
+    digest = hashlib.sha256()
+    size = 0
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict") if fmt != "parquet" else None
+    tmp = target.with_suffix(".partial")
+    try:
+        with source.open("rb") as src, tmp.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                if decoder is not None:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError as exc:
+                        raise IngestError(
+                            f"{source.name}: not valid {encoding} at byte {size + exc.start}; "
+                            "re-export the file as UTF-8 or set source.encoding in the policy"
+                        ) from None
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+            if decoder is not None:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    raise IngestError(f"{source.name}: truncated {encoding} sequence at end of file") from None
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    target.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    return target, digest.hexdigest(), size
+
+
+def _csv_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
+    bad_rows: list[tuple[int | None, int, int]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        # Keep the row number and shape only; row.text may hold personal data.
+        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
+        return "error"
+
+    with path.open("r", encoding=policy.source.encoding, newline="") as fh:
+        header_line = fh.readline()
+    if not header_line.strip():
+        raise IngestError(f"{path.name}: empty file or missing header line")
+    header_table = pacsv.read_csv(
+        pa.py_buffer(header_line.encode("utf-8")),
+        parse_options=pacsv.ParseOptions(delimiter=policy.source.delimiter),
+    )
+    names = header_table.column_names
+    if len(set(names)) != len(names):
+        raise IngestError(f"{path.name}: duplicate column names in header")
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
+    read = pacsv.ReadOptions(block_size=1 << 22, encoding=policy.source.encoding)
+    parse = pacsv.ParseOptions(delimiter=policy.source.delimiter, invalid_row_handler=on_invalid,
+                               newlines_in_values=True)
+    try:
+        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        for batch in reader:
+            yield batch
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        if bad_rows:
+            number, expected, actual = bad_rows[0]
+            where = f"line {number}" if number is not None else "a row"
+            raise IngestError(
+                f"{path.name}: malformed CSV at {where}: expected {expected} fields, found {actual} "
+                "(truncated file or unbalanced quotes?)"
+            ) from None
+        # Arrow's message can quote row content; keep only its first clause.
+        reason = str(exc).split(":")[0]
+        raise IngestError(f"{path.name}: malformed CSV ({reason})") from None
+
+
+def _jsonl_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
+    columns: list[str] | None = None
+    buffer: dict[str, list[object]] = {}
+
+    def flush() -> pa.RecordBatch:
+        assert columns is not None
+        arrays = [pa.array(buffer[c], type=pa.string()) for c in columns]
+        for c in columns:
+            buffer[c] = []
+        return pa.RecordBatch.from_arrays(arrays, names=columns)
+
+    with path.open("r", encoding=policy.source.encoding) as fh:
+        count = 0
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IngestError(f"{path.name}: line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise IngestError(f"{path.name}: line {lineno}: expected a JSON object per line")
+            if columns is None:
+                columns = list(record)
+                buffer = {c: [] for c in columns}
+            extra = set(record) - set(columns)
+            if extra:
+                raise IngestError(f"{path.name}: line {lineno}: keys not in the first record: {sorted(extra)}")
+            for c in columns:
+                value = record.get(c)
+                if isinstance(value, dict | list):
+                    raise IngestError(f"{path.name}: line {lineno}: column {c!r} holds a nested value")
+                buffer[c].append(None if value is None else str(value) if not isinstance(value, bool) else str(value).lower())
+            count += 1
+            if count % BATCH_ROWS == 0:
+                yield flush()
+    if columns is None:
+        raise IngestError(f"{path.name}: no records")
+    if buffer and buffer[columns[0]]:
+        yield flush()
+
+
+def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    try:
+        pf = pq.ParquetFile(path)
+        yield from pf.iter_batches(batch_size=BATCH_ROWS)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise IngestError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
+
+
+def read_batches(path: Path, fmt: str, policy: Policy) -> Iterator[pa.RecordBatch]:
+    """Stream record batches of a landed file."""
+    if fmt == "csv":
+        return _csv_batches(path, policy)
+    if fmt == "jsonl":
+        return _jsonl_batches(path, policy)
+    if fmt == "parquet":
+        return _parquet_batches(path)
+    raise IngestError(f"unsupported format {fmt!r}")
+
+
+def check_columns(found: list[str], policy: Policy, origin: str) -> tuple[list[str], list[str]]:
+    """Compare the input's columns with the policy. Returns (kept input columns, undeclared dropped)."""
+    declared = list(policy.columns)
+    missing = [c for c in declared if c not in found]
+    if missing:
+        raise IngestError(f"{origin}: columns declared in the policy are missing from the input: {missing}")
+    undeclared = [c for c in found if c not in policy.columns]
+    if undeclared and policy.undeclared_columns == "fail":
+        raise IngestError(
+            f"{origin}: input has columns the policy does not declare: {undeclared}; "
+            "declare them (role + treatment) or set undeclared_columns: drop"
+        )
+    return declared, undeclared
+
+
+def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -> IngestResult:
+    """Land ``source`` and convert it to ``work_dir/ingested.parquet``, checking it against the policy."""
+    fmt = policy.source.resolved_format(source)
+    try:
+        codecs.lookup(policy.source.encoding)
+    except LookupError:
+        raise IngestError(f"unknown encoding {policy.source.encoding!r} in source.encoding") from None
+    landing_path, sha, size = land(source, landing_dir, fmt, policy.source.encoding)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    out = work_dir / "ingested.parquet"
+    rows = 0
+    writer: pq.ParquetWriter | None = None
+    keep: list[str] = []
+    dropped: list[str] = []
+    try:
+        for batch in read_batches(landing_path, fmt, policy):
+            if writer is None:
+                keep, dropped = check_columns(batch.schema.names, policy, source.name)
+                schema = pa.schema([batch.schema.field(c) for c in keep])
+                writer = pq.ParquetWriter(out, schema)
+            batch = batch.select(keep)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{source.name}: not valid {policy.source.encoding} (byte {exc.start})") from None
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None or rows == 0:
+        out.unlink(missing_ok=True)
+        raise IngestError(f"{source.name}: no data rows")
+    if policy.row_id:
+        ids = pq.read_table(out, columns=[policy.row_id]).column(0)
+        if ids.null_count or len(ids.unique()) != rows:
+            raise IngestError(f"{source.name}: row_id column {policy.row_id!r} must be unique and non-empty")
+    return IngestResult(sha, size, landing_path, out, rows, keep, dropped)
+
+
+def make_read_only_copy(src: Path, dst: Path) -> None:
+    """Copy a file and make the copy read-only (used for cleared outputs)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    os.chmod(dst, stat.S_IRUSR | stat.S_IRGRP)

@@ -1,0 +1,98 @@
+"""Run a dataset's DAG on the embedded default: in-process Airflow (``airflow dags test``) with a SQLite
+metadata DB under ``CLEARHOUSE_HOME/airflow``. Airflow reads its configuration at import time, so every
+Airflow command runs in a subprocess with the environment built here; this module never imports Airflow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearhouse.config import REPO_ROOT, Settings
+from clearhouse.errors import ConfigError
+
+DAGS_FOLDER = REPO_ROOT / "dags"
+PLUGINS_FOLDER = REPO_ROOT / "plugins"
+
+
+def airflow_env(settings: Settings, extra_policies: list[Path] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    home = settings.airflow_home
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get("CLEARHOUSE_AIRFLOW_DB_URL", f"sqlite:///{home / 'airflow.db'}"),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS": "True",
+        # Airflow's own OpenLineage integration is not installed; ours records lineage per stage.
+        "AIRFLOW__OPENLINEAGE__DISABLED": "True",
+        "CLEARHOUSE_HOME": str(settings.home),
+        "CLEARHOUSE_DB_URL": settings.db_url,
+        "CLEARHOUSE_DATASETS": str(settings.datasets_dir),
+        "CLEARHOUSE_SUITES": str(settings.suites_dir),
+        "CLEARHOUSE_SPACY_MODEL": settings.spacy_model,
+        "GX_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    if extra_policies:
+        env["CLEARHOUSE_EXTRA_POLICIES"] = os.pathsep.join(str(p) for p in extra_policies)
+    return env
+
+
+def _airflow_bin() -> str:
+    candidate = Path(sys.executable).with_name("airflow")
+    if not candidate.exists():
+        raise ConfigError(f"airflow is not installed next to {sys.executable}; run `make demo` or `make venv`")
+    return str(candidate)
+
+
+def ensure_airflow_db(settings: Settings, log_path: Path | None = None) -> None:
+    """Migrate the Airflow metadata DB once per state directory (idempotent)."""
+    marker = settings.airflow_home / ".migrated"
+    if marker.exists():
+        return
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(  # noqa: S603 - fixed argv, our own venv's airflow
+        [_airflow_bin(), "db", "migrate"], env=airflow_env(settings), capture_output=True, text=True, check=False
+    )
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(out.stdout + out.stderr, encoding="utf-8")
+    if out.returncode != 0:
+        tail = "\n".join((out.stdout + out.stderr).strip().splitlines()[-15:])
+        raise ConfigError(f"airflow db migrate failed (exit {out.returncode}):\n{tail}")
+    marker.write_text("ok\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class DagRunOutcome:
+    returncode: int
+    log_path: Path
+
+
+def run_dag_test(settings: Settings, dag_id: str, conf: dict[str, object], *, log_path: Path,
+                 extra_policies: list[Path] | None = None, stream: bool = False) -> DagRunOutcome:
+    """``airflow dags test DAG_ID --conf …`` in a subprocess; its output goes to ``log_path``."""
+    ensure_airflow_db(settings, settings.airflow_home / "migrate.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [_airflow_bin(), "dags", "test", dag_id, "--conf", json.dumps(conf)]
+    with log_path.open("w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv
+            argv, env=airflow_env(settings, extra_policies), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            fh.write(line)
+            if stream:
+                sys.stderr.write(line)
+        code = proc.wait()
+    return DagRunOutcome(code, log_path)

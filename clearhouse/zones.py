@@ -1,0 +1,81 @@
+"""Paths of one dataset version in the data zones. Only validated slugs and generated version ids are
+ever joined into paths, so a policy or CLI argument cannot point outside the state directory."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clearhouse.config import Settings
+from clearhouse.errors import CatalogError
+from clearhouse.policy import SLUG
+
+VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+
+
+def new_version_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def check_ids(dataset: str, version: str | None = None) -> None:
+    if not SLUG.fullmatch(dataset):
+        raise CatalogError(f"invalid dataset id {dataset!r}")
+    if version is not None and not VERSION.fullmatch(version):
+        raise CatalogError(f"invalid version id {version!r} (expected e.g. 20261125T101500Z-a1b2c3)")
+
+
+@dataclass(frozen=True)
+class VersionPaths:
+    settings: Settings
+    dataset: str
+    version: str
+
+    def __post_init__(self) -> None:
+        check_ids(self.dataset, self.version)
+
+    def _in(self, zone: str) -> Path:
+        return self.settings.zone(zone) / self.dataset / self.version
+
+    @property
+    def landing(self) -> Path:
+        return self._in("landing")
+
+    @property
+    def work(self) -> Path:
+        return self._in("work")
+
+    @property
+    def quarantine(self) -> Path:
+        return self._in("quarantine")
+
+    @property
+    def cleared(self) -> Path:
+        return self._in("cleared")
+
+    @property
+    def pending_release(self) -> Path:
+        """Release files of an E3 version awaiting approval (moved to ``cleared`` when approved)."""
+        return self.work / "release"
+
+    @property
+    def reports(self) -> Path:
+        return self.settings.reports_dir / self.dataset / self.version
+
+    @property
+    def ingested(self) -> Path:
+        return self.work / "ingested.parquet"
+
+    @property
+    def minimised(self) -> Path:
+        return self.work / "minimised.parquet"
+
+    @property
+    def protected(self) -> Path:
+        return self.work / "protected.parquet"
+
+    def stage_json(self, stage: str) -> Path:
+        return self.work / f"{stage}.json"

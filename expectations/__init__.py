@@ -1,0 +1,21 @@
+"""Validation gate: Great Expectations 1.x suites per dataset, Clearhouse's custom expectations,
+the checkpoint runner with PII-free Data Docs, and the per-version privacy report.
+
+Importing this package is cheap (no GX import). The entry points are::
+
+    from expectations.suites import load_or_create_suite      # policy → suite JSON (first run)
+    from expectations.gate import validate_version            # run the gate over a cleared version
+    from expectations.report import write_privacy_report      # one self-contained HTML page
+    from expectations.residual import set_residual_detector   # inject the (heavy) NER detector
+
+Great Expectations must never reach the network: its analytics switch is turned off here, before any
+submodule can import it.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports great_expectations. Forced rather than setdefault: no environment may turn
+# analytics (network calls) back on for the gate.
+os.environ["GX_ANALYTICS_ENABLED"] = "False"

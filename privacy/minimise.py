@@ -1,0 +1,301 @@
+"""Minimisation operators, registered by name and referenced by the policy's ``treatment``.
+
+``drop`` removes a column, ``keep`` passes it through, ``redact`` replaces detected spans in free text
+(or a whole structured value) with ``<ENTITY_TYPE>``, ``mask`` hides all but a few characters,
+``generalise`` coarsens dates, numbers, prefixes or categories. ``pseudonymise`` and ``encrypt`` are
+applied later by the protect stage (``privacy.crypto``). Parameters are validated before any row is
+touched, and errors name the column and parameter, never a value.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from clearhouse.errors import MinimisationError
+from clearhouse.policy import Column, Policy, Treatment
+from privacy.detection.types import Span
+
+SpansByRow = Mapping[int, Sequence[Span]]
+
+
+class Operator(ABC):
+    """Transforms one column of a record batch. Subclasses declare their parameters."""
+
+    name: ClassVar[str]
+    allowed_params: ClassVar[frozenset[str]] = frozenset()
+
+    def validate(self, column: str, params: Mapping[str, Any]) -> None:
+        unknown = set(params) - self.allowed_params
+        if unknown:
+            raise MinimisationError(
+                f"column {column!r}: treatment {self.name!r} does not take {sorted(unknown)}; "
+                f"allowed: {sorted(self.allowed_params) or 'none'}"
+            )
+
+    @abstractmethod
+    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
+              row_offset: int) -> list[Any]:
+        """Return the treated values (same length)."""
+
+
+_REGISTRY: dict[str, Operator] = {}
+
+
+def register(op: type[Operator]) -> type[Operator]:
+    _REGISTRY[op.name] = op()
+    return op
+
+
+def get_operator(name: str) -> Operator:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise MinimisationError(f"no minimisation operator named {name!r}") from None
+
+
+@register
+class KeepOperator(Operator):
+    name = "keep"
+
+    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
+              row_offset: int) -> list[Any]:
+        return values
+
+
+@register
+class RedactOperator(Operator):
+    """Free text: replace each detected span with ``<TYPE>``. Structured: replace the whole value."""
+
+    name = "redact"
+    allowed_params = frozenset({"placeholder"})
+
+    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
+              row_offset: int) -> list[Any]:
+        placeholder = str(params.get("placeholder", "<{entity}>"))
+        if spans is None:
+            return [None if v is None else placeholder.format(entity="REDACTED") for v in values]
+        out: list[Any] = []
+        for i, value in enumerate(values):
+            row_spans = spans.get(row_offset + i)
+            if value is None or not row_spans:
+                out.append(value)
+                continue
+            text = str(value)
+            pieces: list[str] = []
+            cursor = 0
+            for s in sorted(row_spans, key=lambda s: s.start):
+                if s.start < cursor:
+                    continue
+                pieces.append(text[cursor:s.start])
+                pieces.append(placeholder.format(entity=s.entity_type))
+                cursor = s.end
+            pieces.append(text[cursor:])
+            out.append("".join(pieces))
+        return out
+
+
+@register
+class MaskOperator(Operator):
+    """Hide all letters/digits except the last ``keep_last`` (and first ``keep_first``)."""
+
+    name = "mask"
+    allowed_params = frozenset({"keep_last", "keep_first", "char"})
+
+    def validate(self, column: str, params: Mapping[str, Any]) -> None:
+        super().validate(column, params)
+        for key in ("keep_last", "keep_first"):
+            if key in params and (not isinstance(params[key], int) or params[key] < 0 or params[key] > 8):
+                raise MinimisationError(f"column {column!r}: mask.{key} must be an integer 0..8")
+        if len(str(params.get("char", "*"))) != 1:
+            raise MinimisationError(f"column {column!r}: mask.char must be one character")
+
+    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
+              row_offset: int) -> list[Any]:
+        keep_last = int(params.get("keep_last", 2))
+        keep_first = int(params.get("keep_first", 0))
+        char = str(params.get("char", "*"))
+        out: list[Any] = []
+        for value in values:
+            if value is None:
+                out.append(None)
+                continue
+            text = str(value)
+            positions = [i for i, ch in enumerate(text) if ch.isalnum()]
+            visible = set(positions[:keep_first]) | set(positions[len(positions) - keep_last:] if keep_last else [])
+            out.append("".join(ch if (i in visible or not ch.isalnum()) else char for i, ch in enumerate(text)))
+        return out
+
+
+_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+
+
+@register
+class GeneraliseOperator(Operator):
+    """Coarsen values. Exactly one of:
+
+    * ``to: year | month | decade`` for ISO dates (YYYY-MM-DD…);
+    * ``bin: N`` for numbers → ``"40-49"`` (with ``top: M`` → ``"M+"`` for the tail);
+    * ``keep_prefix: N`` for codes (postal codes) → first N characters;
+    * ``map: {value: group}`` for categories, with ``other`` for unmapped values.
+    """
+
+    name = "generalise"
+    allowed_params = frozenset({"to", "bin", "top", "keep_prefix", "map", "other"})
+    modes = ("to", "bin", "keep_prefix", "map")
+
+    def validate(self, column: str, params: Mapping[str, Any]) -> None:
+        super().validate(column, params)
+        chosen = [m for m in self.modes if m in params]
+        if len(chosen) != 1:
+            raise MinimisationError(f"column {column!r}: generalise needs exactly one of {list(self.modes)}")
+        if "to" in params and params["to"] not in {"year", "month", "decade"}:
+            raise MinimisationError(f"column {column!r}: generalise.to must be year, month or decade")
+        if "bin" in params and (not isinstance(params["bin"], int) or params["bin"] < 1):
+            raise MinimisationError(f"column {column!r}: generalise.bin must be a positive integer")
+        if "top" in params and not isinstance(params["top"], int):
+            raise MinimisationError(f"column {column!r}: generalise.top must be an integer")
+        if "keep_prefix" in params and (not isinstance(params["keep_prefix"], int) or params["keep_prefix"] < 0):
+            raise MinimisationError(f"column {column!r}: generalise.keep_prefix must be an integer ≥ 0")
+        if "map" in params and not isinstance(params["map"], dict):
+            raise MinimisationError(f"column {column!r}: generalise.map must be a mapping")
+
+    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
+              row_offset: int) -> list[Any]:
+        if "to" in params:
+            return [self._date(v, str(params["to"])) for v in values]
+        if "bin" in params:
+            return [self._bin(v, int(params["bin"]), params.get("top")) for v in values]
+        if "keep_prefix" in params:
+            n = int(params["keep_prefix"])
+            return [None if v is None else str(v).strip()[:n] for v in values]
+        mapping = {str(k): str(v) for k, v in dict(params["map"]).items()}
+        other = params.get("other", "other")
+        return [None if v is None else mapping.get(str(v), other) for v in values]
+
+    @staticmethod
+    def _date(value: Any, to: str) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, date):
+            y, m = value.year, value.month
+        else:
+            match = _DATE.match(str(value))
+            if not match:
+                return None  # unparseable dates are suppressed rather than passed through
+            y, m = int(match.group(1)), int(match.group(2))
+        if to == "year":
+            return f"{y:04d}"
+        if to == "month":
+            return f"{y:04d}-{m:02d}"
+        return f"{y // 10 * 10}s"
+
+    @staticmethod
+    def _bin(value: Any, width: int, top: Any) -> str | None:
+        if value is None:
+            return None
+        try:
+            number = int(float(str(value).strip()))
+        except ValueError:
+            return None  # suppress what cannot be binned
+        if top is not None and number >= int(top):
+            return f"{int(top)}+"
+        low = number // width * width
+        return f"{low}-{low + width - 1}"
+
+
+#: treatments applied by the protect stage, passed through here untouched
+DEFERRED = {Treatment.PSEUDONYMISE, Treatment.ENCRYPT}
+
+
+@dataclass
+class MinimiseResult:
+    output_path: Path
+    rows: int
+    treatments: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    spans_redacted: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "output_path": str(self.output_path),
+            "rows": self.rows,
+            "treatments": dict(self.treatments),
+            "dropped": list(self.dropped),
+            "spans_redacted": self.spans_redacted,
+        }
+
+
+def describe(col: Column) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(col.params.items()) if k != "map")
+    return f"{col.treatment.value}({params})" if params else col.treatment.value
+
+
+def validate_treatments(policy: Policy) -> None:
+    """Check every column's treatment parameters before any data is touched."""
+    for name, col in policy.columns.items():
+        if col.treatment is Treatment.DROP or col.treatment in DEFERRED:
+            continue
+        get_operator(col.treatment.value).validate(name, col.params)
+
+
+def _load_spans(spans_path: Path | None, column: str) -> dict[int, list[Span]]:
+    by_row: dict[int, list[Span]] = defaultdict(list)
+    if spans_path is None or not spans_path.exists():
+        return by_row
+    table = pq.read_table(spans_path, filters=[("column", "=", column)])
+    for row, start, end, etype, score in zip(
+        table.column("row").to_pylist(), table.column("start").to_pylist(), table.column("end").to_pylist(),
+        table.column("entity_type").to_pylist(), table.column("score").to_pylist(), strict=True,
+    ):
+        by_row[row].append(Span(start, end, etype, score))
+    return by_row
+
+
+def minimise_table(ingested: Path, policy: Policy, *, spans_path: Path | None, out_path: Path,
+                   batch_rows: int = 10_000) -> MinimiseResult:
+    """Apply the policy's minimisation treatments batch by batch into ``out_path``."""
+    validate_treatments(policy)
+    kept = policy.kept_columns()
+    result = MinimiseResult(output_path=out_path, rows=0)
+    result.dropped = [c for c in policy.columns if c not in kept]
+    span_maps = {
+        c: _load_spans(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT
+    }
+    pf = pq.ParquetFile(ingested)
+    writer: pq.ParquetWriter | None = None
+    offset = 0
+    try:
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=kept):
+            arrays = []
+            for name in kept:
+                col = policy.columns[name]
+                column = batch.column(name)
+                if col.treatment in DEFERRED or col.treatment is Treatment.KEEP:
+                    arrays.append(column)
+                    continue
+                op = get_operator(col.treatment.value)
+                spans = span_maps.get(name) if span_maps.get(name) or col.role.value == "free_text" else None
+                treated = op.apply(column.to_pylist(), col.params, spans=spans, row_offset=offset)
+                arrays.append(pa.array(treated, type=pa.string()))
+            out = pa.RecordBatch.from_arrays(arrays, names=kept)
+            if writer is None:
+                writer = pq.ParquetWriter(out_path, out.schema)
+            writer.write_batch(out)
+            offset += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    result.rows = offset
+    result.treatments = {name: describe(col) for name, col in policy.columns.items()}
+    result.spans_redacted = sum(len(v) for m in span_maps.values() for v in m.values())
+    return result
