@@ -92,7 +92,22 @@ def land(source: Path, landing_dir: Path, fmt: str, encoding: str) -> tuple[Path
     return target, digest.hexdigest(), size
 
 
-def _csv_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
+def _locate_csv_problem(path: Path, policy: Policy, expected: int) -> str:
+    """Find the physical line of the first record with the wrong field count (error path only)."""
+    import csv
+
+    with path.open("r", encoding=policy.source.encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=policy.source.delimiter, strict=True)
+        try:
+            for record in reader:
+                if len(record) != expected:
+                    return f"line {reader.line_num}: expected {expected} fields, found {len(record)}"
+        except csv.Error:
+            return f"line {reader.line_num}: unbalanced quotes"
+    return f"a record with the wrong number of fields (expected {expected})"
+
+
+def _csv_batches(path: Path, policy: Policy, origin: str) -> Iterator[pa.RecordBatch]:
     bad_rows: list[tuple[int | None, int, int]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -103,14 +118,18 @@ def _csv_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
     with path.open("r", encoding=policy.source.encoding, newline="") as fh:
         header_line = fh.readline()
     if not header_line.strip():
-        raise IngestError(f"{path.name}: empty file or missing header line")
+        raise IngestError(f"{origin}: empty file or missing header line")
+    with path.open("rb") as raw:
+        quotes = sum(chunk.count(b'"') for chunk in iter(lambda: raw.read(CHUNK), b""))
+    if quotes % 2:
+        raise IngestError(f"{origin}: malformed CSV: unbalanced quotes (truncated file?)")
     header_table = pacsv.read_csv(
         pa.py_buffer(header_line.encode("utf-8")),
         parse_options=pacsv.ParseOptions(delimiter=policy.source.delimiter),
     )
     names = header_table.column_names
     if len(set(names)) != len(names):
-        raise IngestError(f"{path.name}: duplicate column names in header")
+        raise IngestError(f"{origin}: duplicate column names in header")
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
     )
@@ -123,18 +142,15 @@ def _csv_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
             yield batch
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if bad_rows:
-            number, expected, actual = bad_rows[0]
-            where = f"line {number}" if number is not None else "a row"
-            raise IngestError(
-                f"{path.name}: malformed CSV at {where}: expected {expected} fields, found {actual} "
-                "(truncated file or unbalanced quotes?)"
-            ) from None
+            _number, expected, _actual = bad_rows[0]
+            where = _locate_csv_problem(path, policy, expected)
+            raise IngestError(f"{origin}: malformed CSV at {where} (truncated file or unbalanced quotes?)") from None
         # Arrow's message can quote row content; keep only its first clause.
         reason = str(exc).split(":")[0]
-        raise IngestError(f"{path.name}: malformed CSV ({reason})") from None
+        raise IngestError(f"{origin}: malformed CSV ({reason})") from None
 
 
-def _jsonl_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
+def _jsonl_batches(path: Path, policy: Policy, origin: str) -> Iterator[pa.RecordBatch]:
     columns: list[str] | None = None
     buffer: dict[str, list[object]] = {}
 
@@ -153,45 +169,45 @@ def _jsonl_batches(path: Path, policy: Policy) -> Iterator[pa.RecordBatch]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise IngestError(f"{path.name}: line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+                raise IngestError(f"{origin}: line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(record, dict):
-                raise IngestError(f"{path.name}: line {lineno}: expected a JSON object per line")
+                raise IngestError(f"{origin}: line {lineno}: expected a JSON object per line")
             if columns is None:
                 columns = list(record)
                 buffer = {c: [] for c in columns}
             extra = set(record) - set(columns)
             if extra:
-                raise IngestError(f"{path.name}: line {lineno}: keys not in the first record: {sorted(extra)}")
+                raise IngestError(f"{origin}: line {lineno}: keys not in the first record: {sorted(extra)}")
             for c in columns:
                 value = record.get(c)
                 if isinstance(value, dict | list):
-                    raise IngestError(f"{path.name}: line {lineno}: column {c!r} holds a nested value")
+                    raise IngestError(f"{origin}: line {lineno}: column {c!r} holds a nested value")
                 buffer[c].append(None if value is None else str(value) if not isinstance(value, bool) else str(value).lower())
             count += 1
             if count % BATCH_ROWS == 0:
                 yield flush()
     if columns is None:
-        raise IngestError(f"{path.name}: no records")
+        raise IngestError(f"{origin}: no records")
     if buffer and buffer[columns[0]]:
         yield flush()
 
 
-def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(path: Path, origin: str) -> Iterator[pa.RecordBatch]:
     try:
         pf = pq.ParquetFile(path)
         yield from pf.iter_batches(batch_size=BATCH_ROWS)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise IngestError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
+        raise IngestError(f"{origin}: not a readable Parquet file ({type(exc).__name__})") from None
 
 
-def read_batches(path: Path, fmt: str, policy: Policy) -> Iterator[pa.RecordBatch]:
-    """Stream record batches of a landed file."""
+def read_batches(path: Path, fmt: str, policy: Policy, origin: str | None = None) -> Iterator[pa.RecordBatch]:
+    """Stream record batches of a landed file (``origin`` names it in errors)."""
     if fmt == "csv":
-        return _csv_batches(path, policy)
+        return _csv_batches(path, policy, origin or path.name)
     if fmt == "jsonl":
-        return _jsonl_batches(path, policy)
+        return _jsonl_batches(path, policy, origin or path.name)
     if fmt == "parquet":
-        return _parquet_batches(path)
+        return _parquet_batches(path, origin or path.name)
     raise IngestError(f"unsupported format {fmt!r}")
 
 
@@ -225,7 +241,7 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
     keep: list[str] = []
     dropped: list[str] = []
     try:
-        for batch in read_batches(landing_path, fmt, policy):
+        for batch in read_batches(landing_path, fmt, policy, source.name):
             if writer is None:
                 keep, dropped = check_columns(batch.schema.names, policy, source.name)
                 schema = pa.schema([batch.schema.field(c) for c in keep])

@@ -1,0 +1,15 @@
+"""Airflow plugin: mounts Clearhouse's read-only catalog API in the Airflow 3 API server at /clearhouse.
+
+Operators and hooks do not belong here (Airflow 3 rule); the pipeline lives in importable packages.
+"""
+
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+
+from clearhouse.web import create_app
+
+
+class ClearhousePlugin(AirflowPlugin):
+    name = "clearhouse"
+    fastapi_apps = [{"app": create_app(), "url_prefix": "/clearhouse", "name": "Clearhouse catalog"}]

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clearhouse.errors import PolicyError
+from clearhouse.policy import EthicsRisk, Treatment, load_policy, parse_policy
+from clearhouse.config import REPO_ROOT
+
+SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
+
+BASE = """\
+id: tickets
+owner: team@example.org
+purpose: Route tickets to the right team.
+ethics_risk: E2
+source: {path: data.csv}
+columns:
+  id: {role: feature, treatment: keep}
+  email: {role: direct_identifier, treatment: pseudonymise}
+  body: {role: free_text, treatment: redact}
+  label: {role: label, treatment: keep}
+"""
+
+
+def test_sample_policy_loads() -> None:
+    policy = load_policy(SAMPLE_POLICY)
+    assert policy.id == "support_tickets"
+    assert policy.ethics_risk is EthicsRisk.E2
+    assert "customer_name" not in policy.kept_columns()
+    assert policy.columns["message"].treatment is Treatment.REDACT
+    assert policy.scope == "ticket_routing"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("ethics_risk: E2", "ethics_risk: E4"), r"line 4: ethics_risk: E4 \(prohibited\)"),
+        (("ethics_risk: E2", "ethics_risk: E9"), r"line 4: ethics_risk"),
+        (("email: {role: direct_identifier, treatment: pseudonymise}",
+          "email: {role: direct_identifier, treatment: keep}"), r"line 8: columns.email: a direct identifier"),
+        (("body: {role: free_text, treatment: redact}", "body: {role: free_text, treatment: mask}"),
+         r"line 9: columns.body: free text must be"),
+        (("label: {role: label, treatment: keep}", "label: {role: label, treatment: drop}"),
+         r"columns.label: a label column must be 'keep'"),
+        (("id: {role: feature, treatment: keep}", "id: {role: identifier, treatment: keep}"),
+         r"line 7: columns.id.role"),
+        (("id: {role: feature, treatment: keep}", "id: {role: feature, treatment: shred}"),
+         r"line 7: columns.id.treatment"),
+        (("owner: team@example.org\n", "owner: team@example.org\ncolour: blue\n"), r"line 3: colour: Extra inputs"),
+        (("id: tickets", "id: ../etc"), r"line 1: id: must be lower-case"),
+        (("purpose: Route tickets to the right team.", "purpose: short"), r"line 3: purpose"),
+    ],
+)
+def test_invalid_policies_name_field_and_line(change: tuple[str, str], expected: str) -> None:
+    text = BASE.replace(*change)
+    assert text != BASE
+    with pytest.raises(PolicyError, match=expected):
+        parse_policy(text, "p.yaml")
+
+
+def test_valid_base_policy_parses() -> None:
+    assert parse_policy(BASE).id == "tickets"
+
+
+def test_row_id_must_be_declared_and_kept() -> None:
+    with pytest.raises(PolicyError, match="row_id 'nope' is not a declared column"):
+        parse_policy(BASE + "row_id: nope\n")
+
+
+def test_expectation_on_unknown_column_is_refused() -> None:
+    text = BASE + "expectations:\n  - {type: expect_column_values_to_not_be_null, column: ghost}\n"
+    with pytest.raises(PolicyError, match="undeclared column 'ghost'"):
+        parse_policy(text)
+
+
+def test_custom_recognizer_regex_must_compile() -> None:
+    text = BASE + "detection:\n  recognizers:\n    - entity: CASE_ID\n      patterns: [{name: x, regex: '(unclosed'}]\n"
+    with pytest.raises(PolicyError, match="regex does not compile"):
+        parse_policy(text)
+
+
+def test_yaml_syntax_error_has_line() -> None:
+    with pytest.raises(PolicyError, match=r"bad.yaml: line 3: .*mapping values"):
+        parse_policy("id: x\nowner: y\npurpose: a: b\n", "bad.yaml")
+
+
+@pytest.mark.parametrize("content", [b"", b"- a\n- b\n", b"\xff\xfe not utf8"])
+def test_unusable_files(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(content)
+    with pytest.raises(PolicyError):
+        load_policy(path)
+
+
+def test_missing_file() -> None:
+    with pytest.raises(PolicyError, match="not found"):
+        load_policy("/nonexistent/policy.yaml")
+
+
+def test_source_path_expansion(tmp_path: Path) -> None:
+    policy = parse_policy(BASE.replace("data.csv", "'${CLEARHOUSE_HOME}/inbox/x.csv'"))
+    assert policy.source_path(tmp_path / "p.yaml", tmp_path / "home") == tmp_path / "home" / "inbox" / "x.csv"
+    relative = parse_policy(BASE)
+    assert relative.source_path(tmp_path / "p.yaml", tmp_path) == tmp_path / "data.csv"
+    with pytest.raises(PolicyError, match="only"):
+        parse_policy(BASE.replace("data.csv", "'$HOME/x.csv'")).source_path(None, tmp_path)

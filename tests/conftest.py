@@ -1,0 +1,61 @@
+"""Shared fixtures: an isolated state directory per test (or module) and a small sample dataset."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clearhouse.config import REPO_ROOT, Settings, load_settings
+
+SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
+TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+
+
+def make_settings(home: Path) -> Settings:
+    settings = load_settings({"CLEARHOUSE_HOME": str(home), "CLEARHOUSE_SUITES": str(home / "suites")})
+    settings.ensure_dirs()
+    return settings
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    h = tmp_path / "state"
+    monkeypatch.setenv("CLEARHOUSE_HOME", str(h))
+    monkeypatch.setenv("CLEARHOUSE_SUITES", str(h / "suites"))
+    monkeypatch.setenv("CLEARHOUSE_MASTER_KEY", TEST_MASTER_KEY)
+    monkeypatch.delenv("CLEARHOUSE_DB_URL", raising=False)
+    return h
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return make_settings(home)
+
+
+@pytest.fixture(scope="session")
+def no_network() -> Iterator[None]:
+    """Fail any attempt to open a non-loopback socket while the fixture is active."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if isinstance(host, str) and not (host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")):
+            raise AssertionError(f"network access attempted: {host}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = real_connect  # type: ignore[method-assign]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
