@@ -258,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _load_extensions() -> None:
     # Modules that contribute subcommands register themselves on import.
     import clearhouse.cli_extra  # noqa: F401
+    import clearhouse.cli_scan  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

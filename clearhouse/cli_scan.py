@@ -1,0 +1,1 @@
+"""``clearhouse scan-text`` (registered by the detection work; placeholder until then)."""
