@@ -40,13 +40,9 @@ def init_keyring(settings: Settings, *, dev_master_key: bool = False) -> None:
 
 def require_keyring(settings: Settings) -> None:
     """Fail closed before a run starts if the keyring cannot be opened (no or wrong master key)."""
-    from privacy.crypto.root_key import resolve_root_secret
-
     provider = provider_for(settings)
     try:
-        if getattr(provider, "name", "") == "local":
-            resolve_root_secret(settings.keys_dir, os.environ)
-        provider.status()
+        provider.check_access()
     except KeyringError:
         raise
     except Exception as exc:
@@ -60,3 +56,82 @@ def protect(ctx: RunContext, table: pa.Table) -> tuple[pa.Table, dict[str, Any]]
     protected, result = protect_table(table, ctx.policy, provider_for(ctx.settings), dataset=ctx.dataset,
                                       version=ctx.version)
     return protected, result.to_dict()
+
+
+def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) -> list[str]:
+    """Destroy the data key(s) of a dataset (or one version) and record it in the catalog.
+
+    Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused."""
+    from clearhouse.catalog import Catalog
+    from clearhouse.zones import check_ids
+
+    check_ids(dataset, version)
+    catalog = Catalog(settings.db_url)
+    targets = [v for v in catalog.versions(dataset) if version is None or v.version == version]
+    if not targets:
+        from clearhouse.errors import CatalogError
+
+        raise CatalogError(f"no version {version!r} of dataset {dataset!r}" if version else f"unknown dataset {dataset!r}")
+    result = provider_for(settings).shred(dataset, version)
+    for v in targets:
+        catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor})
+        catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor}", "shredded")
+    catalog.audit("shred", actor=actor, dataset=dataset, version=version,
+                  detail={"versions": [v.version for v in targets], "keys_destroyed": len(result.shredded),
+                          "already_shredded": result.already_shredded})
+    return [v.version for v in targets]
+
+
+def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], to: Any, *, actor: str) -> Any:
+    """Privileged: decrypt columns of a released version into ``to`` (Parquet), audited.
+
+    The caller must have checked the officer role. Nothing is written if decryption fails."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from clearhouse.catalog import Catalog
+    from clearhouse.errors import CatalogError, ReleaseRefused
+    from clearhouse.policy import load_policy
+    from clearhouse.zones import VersionPaths, check_ids
+    from privacy.crypto.protect import decrypt_table
+
+    check_ids(dataset, version)
+    catalog = Catalog(settings.db_url)
+    info = catalog.get(dataset, version)
+    if info.state == "shredded":
+        raise ReleaseRefused(f"{dataset} {version} was crypto-shredded; its data key no longer exists")
+    paths = VersionPaths(settings, dataset, version)
+    source = next((p for p in (paths.cleared / "data.parquet", paths.pending_release / "data.parquet",
+                               paths.protected) if p.exists()), None)
+    if source is None:
+        raise CatalogError(f"{dataset} {version} has no protected data to decrypt")
+    policy = load_policy(catalog_policy_path(catalog, dataset))
+    table = pq.read_table(source)
+    unknown = [c for c in columns if c not in table.column_names]
+    if unknown:
+        raise CatalogError(f"columns not in {dataset} {version}: {unknown}")
+    try:
+        plain = decrypt_table(table, policy, provider_for(settings), dataset=dataset, version=version,
+                              columns=columns or None)
+    finally:
+        catalog.audit("decrypt", actor=actor, dataset=dataset, version=version,
+                      detail={"columns": columns or "all encrypted", "rows": table.num_rows})
+    out_dir = Path(to).expanduser().resolve() / dataset / version
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / "decrypted.parquet"
+    keep = [policy.row_id] if policy.row_id and policy.row_id in plain.column_names else []
+    pq.write_table(plain.select(keep + [c for c in (columns or plain.column_names) if c not in keep]), out)
+    out.chmod(0o600)
+    return out
+
+
+def catalog_policy_path(catalog: Any, dataset: str) -> str:
+    from clearhouse.catalog import DatasetRow
+    from clearhouse.errors import CatalogError
+
+    with catalog.session() as s:
+        row = s.get(DatasetRow, dataset)
+        if row is None:
+            raise CatalogError(f"unknown dataset {dataset!r}")
+        return str(row.policy_path)
