@@ -281,4 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run through the package module so subcommand registrations land on the same parser module.
+    from clearhouse.cli import main as _main
+
+    raise SystemExit(_main())

@@ -180,7 +180,8 @@ def run_minimise(ctx: RunContext) -> dict[str, Any]:
         from privacy.minimise import minimise_table
         detect = _read_json(ctx.paths.stage_json("detect"))
         spans = Path(detect["spans_path"]) if detect.get("spans_path") else None
-        result = minimise_table(ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised)
+        result = minimise_table(ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised,
+                                rescan=text_detector(ctx))
         _write_json(ctx.paths.stage_json("minimise"), result.to_dict())
         return {"rows": result.rows, "dropped": result.dropped, "spans_redacted": result.spans_redacted}
 
@@ -198,12 +199,13 @@ def run_protect(ctx: RunContext) -> dict[str, Any]:
 def run_validate(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "validate"):
         from expectations.gate import validate_version
+        from privacy.minimise import PlaceholderAwareDetector
         cleared = pq.read_table(ctx.paths.protected)
         raw = pq.read_table(ctx.paths.ingested)
         outcome = validate_version(
             cleared, ctx.policy, dataset=ctx.dataset, version=ctx.version,
             suites_dir=ctx.settings.suites_dir, reports_dir=ctx.settings.reports_dir, raw=raw,
-            detector=text_detector(ctx),
+            detector=PlaceholderAwareDetector(text_detector(ctx)),
         )
         payload = {
             "passed": outcome.passed,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,9 +23,35 @@ import pyarrow.parquet as pq
 
 from clearhouse.errors import MinimisationError
 from clearhouse.policy import Column, Policy, Treatment
-from privacy.detection.types import Span
+from privacy.detection.types import Span, TextDetector
 
 SpansByRow = Mapping[int, Sequence[Span]]
+#: what redaction leaves behind: ``<ENTITY_TYPE>``; never itself personal data
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
+#: re-scan passes after the first redaction (redacting changes the context NER sees)
+MAX_RESCANS = 2
+
+
+class PlaceholderAwareDetector:
+    """Wraps a detector so spans lying wholly inside redaction placeholders are ignored.
+
+    Used for re-scanning redacted text (here, and by the residual-PII gate): ``<PERSON>`` is not PII,
+    but NER may still tag it."""
+
+    def __init__(self, inner: TextDetector) -> None:
+        self.inner = inner
+
+    def detect_many(self, texts: Iterable[str | None]) -> list[list[Span]]:
+        items = list(texts)
+        results = self.inner.detect_many(items)
+        out: list[list[Span]] = []
+        for text, spans in zip(items, results, strict=True):
+            if not text or not spans or "<" not in text:
+                out.append(list(spans))
+                continue
+            holes = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+            out.append([s for s in spans if not any(a <= s.start and s.end <= b for a, b in holes)])
+        return out
 
 
 class Operator(ABC):
@@ -145,13 +171,14 @@ class GeneraliseOperator(Operator):
 
     * ``to: year | month | decade`` for ISO dates (YYYY-MM-DD…);
     * ``bin: N`` for numbers → ``"40-49"`` (with ``top: M`` → ``"M+"`` for the tail);
+    * ``edges: [30, 50, 65]`` for numbers → ``"<30"``, ``"30-49"``, ``"50-64"``, ``"65+"``;
     * ``keep_prefix: N`` for codes (postal codes) → first N characters;
     * ``map: {value: group}`` for categories, with ``other`` for unmapped values.
     """
 
     name = "generalise"
-    allowed_params = frozenset({"to", "bin", "top", "keep_prefix", "map", "other"})
-    modes = ("to", "bin", "keep_prefix", "map")
+    allowed_params = frozenset({"to", "bin", "top", "edges", "keep_prefix", "map", "other"})
+    modes = ("to", "bin", "edges", "keep_prefix", "map")
 
     def validate(self, column: str, params: Mapping[str, Any]) -> None:
         super().validate(column, params)
@@ -162,6 +189,12 @@ class GeneraliseOperator(Operator):
             raise MinimisationError(f"column {column!r}: generalise.to must be year, month or decade")
         if "bin" in params and (not isinstance(params["bin"], int) or params["bin"] < 1):
             raise MinimisationError(f"column {column!r}: generalise.bin must be a positive integer")
+        edges = params.get("edges")
+        if edges is not None and (
+            not isinstance(edges, list) or not edges or not all(isinstance(e, int) for e in edges)
+            or edges != sorted(set(edges))
+        ):
+            raise MinimisationError(f"column {column!r}: generalise.edges must be increasing integers")
         if "top" in params and not isinstance(params["top"], int):
             raise MinimisationError(f"column {column!r}: generalise.top must be an integer")
         if "keep_prefix" in params and (not isinstance(params["keep_prefix"], int) or params["keep_prefix"] < 0):
@@ -175,6 +208,8 @@ class GeneraliseOperator(Operator):
             return [self._date(v, str(params["to"])) for v in values]
         if "bin" in params:
             return [self._bin(v, int(params["bin"]), params.get("top")) for v in values]
+        if "edges" in params:
+            return [self._band(v, [int(e) for e in params["edges"]]) for v in values]
         if "keep_prefix" in params:
             n = int(params["keep_prefix"])
             return [None if v is None else str(v).strip()[:n] for v in values]
@@ -198,6 +233,21 @@ class GeneraliseOperator(Operator):
         if to == "month":
             return f"{y:04d}-{m:02d}"
         return f"{y // 10 * 10}s"
+
+    @staticmethod
+    def _band(value: Any, edges: list[int]) -> str | None:
+        if value is None:
+            return None
+        try:
+            number = int(float(str(value).strip()))
+        except ValueError:
+            return None
+        if number < edges[0]:
+            return f"<{edges[0]}"
+        for low, high in zip(edges, edges[1:], strict=False):
+            if low <= number < high:
+                return f"{low}-{high - 1}"
+        return f"{edges[-1]}+"
 
     @staticmethod
     def _bin(value: Any, width: int, top: Any) -> str | None:
@@ -261,9 +311,32 @@ def _load_spans(spans_path: Path | None, column: str) -> dict[int, list[Span]]:
     return by_row
 
 
+def _rescan(values: list[Any], detector: TextDetector, placeholder: str) -> tuple[list[Any], int]:
+    """Redact what a fresh scan of already-redacted text still finds, until nothing new (bounded)."""
+    aware = PlaceholderAwareDetector(detector)
+    redact = get_operator("redact")
+    todo = [i for i, v in enumerate(values) if isinstance(v, str) and PLACEHOLDER.search(v)]
+    extra = 0
+    for _ in range(MAX_RESCANS):
+        if not todo:
+            break
+        found = aware.detect_many([values[i] for i in todo])
+        spans = {i: s for i, s in zip(todo, found, strict=True) if s}
+        if not spans:
+            break
+        for i, row_spans in spans.items():
+            values[i] = redact.apply([values[i]], {"placeholder": placeholder}, spans={0: row_spans}, row_offset=0)[0]
+            extra += len(row_spans)
+        todo = list(spans)
+    return values, extra
+
+
 def minimise_table(ingested: Path, policy: Policy, *, spans_path: Path | None, out_path: Path,
-                   batch_rows: int = 10_000) -> MinimiseResult:
-    """Apply the policy's minimisation treatments batch by batch into ``out_path``."""
+                   batch_rows: int = 10_000, rescan: TextDetector | None = None) -> MinimiseResult:
+    """Apply the policy's minimisation treatments batch by batch into ``out_path``.
+
+    With ``rescan``, redacted free text is scanned again (context changes once names are gone) and what
+    is found is redacted too, so the residual-PII gate sees the text a labeler would."""
     validate_treatments(policy)
     kept = policy.kept_columns()
     result = MinimiseResult(output_path=out_path, rows=0)
@@ -286,6 +359,9 @@ def minimise_table(ingested: Path, policy: Policy, *, spans_path: Path | None, o
                 op = get_operator(col.treatment.value)
                 spans = span_maps.get(name) if span_maps.get(name) or col.role.value == "free_text" else None
                 treated = op.apply(column.to_pylist(), col.params, spans=spans, row_offset=offset)
+                if rescan is not None and col.treatment is Treatment.REDACT and col.role.value == "free_text":
+                    treated, extra = _rescan(treated, rescan, str(col.params.get("placeholder", "<{entity}>")))
+                    result.spans_redacted += extra
                 arrays.append(pa.array(treated, type=pa.string()))
             out = pa.RecordBatch.from_arrays(arrays, names=kept)
             if writer is None:
@@ -297,5 +373,5 @@ def minimise_table(ingested: Path, policy: Policy, *, spans_path: Path | None, o
             writer.close()
     result.rows = offset
     result.treatments = {name: describe(col) for name, col in policy.columns.items()}
-    result.spans_redacted = sum(len(v) for m in span_maps.values() for v in m.values())
+    result.spans_redacted += sum(len(v) for m in span_maps.values() for v in m.values())
     return result

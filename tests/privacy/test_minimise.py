@@ -24,6 +24,7 @@ from privacy.minimise import get_operator, minimise_table, validate_treatments
         ("generalise", {"bin": 10}, ["42", "7", "x"], ["40-49", "0-9", None]),
         ("generalise", {"bin": 20, "top": 80}, ["85", "79"], ["80+", "60-79"]),
         ("generalise", {"keep_prefix": 3}, ["SW1A 1AA"], ["SW1"]),
+        ("generalise", {"edges": [30, 50, 65]}, ["18", "30", "64", "65", "x"], ["<30", "30-49", "50-64", "65+", None]),
         ("generalise", {"map": {"GB": "Europe", "US": "Americas"}}, ["GB", "FR"], ["Europe", "other"]),
         ("redact", {}, ["4111 1111 1111 1111", None], ["<REDACTED>", None]),
     ],
@@ -49,6 +50,7 @@ def test_redact_free_text_uses_spans_and_offsets() -> None:
         ("generalise", {}, "exactly one of"),
         ("generalise", {"to": "week"}, "year, month or decade"),
         ("generalise", {"bin": 0}, "positive integer"),
+        ("generalise", {"edges": [50, 30]}, "increasing integers"),
         ("generalise", {"bin": 5, "to": "year"}, "exactly one of"),
     ],
 )

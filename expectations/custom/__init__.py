@@ -1,0 +1,41 @@
+"""Clearhouse's custom GX 1.x expectations.
+
+GX registers an expectation class when it is defined, under the snake_case of its class name, so
+importing this package makes every type below usable from suite JSON (``"type": "expect_k_anonymity"``).
+Each module holds one expectation; :mod:`expectations.custom.metrics` holds their metrics.
+"""
+
+from __future__ import annotations
+
+from expectations.custom.expect_column_group_representation import ExpectColumnGroupRepresentation
+from expectations.custom.expect_column_label_balance import ExpectColumnLabelBalance
+from expectations.custom.expect_columns_to_be_absent import ExpectColumnsToBeAbsent
+from expectations.custom.expect_k_anonymity import ExpectKAnonymity
+from expectations.custom.expect_l_diversity import ExpectLDiversity
+from expectations.custom.expect_label_parity_across_groups import ExpectLabelParityAcrossGroups
+from expectations.custom.expect_no_residual_pii import ExpectNoResidualPii
+
+#: expectation type → class, for every custom expectation
+CUSTOM_EXPECTATIONS = {
+    cls.expectation_type: cls
+    for cls in (
+        ExpectColumnLabelBalance,
+        ExpectColumnGroupRepresentation,
+        ExpectLabelParityAcrossGroups,
+        ExpectKAnonymity,
+        ExpectLDiversity,
+        ExpectNoResidualPii,
+        ExpectColumnsToBeAbsent,
+    )
+}
+
+__all__ = [
+    "CUSTOM_EXPECTATIONS",
+    "ExpectColumnGroupRepresentation",
+    "ExpectColumnLabelBalance",
+    "ExpectColumnsToBeAbsent",
+    "ExpectKAnonymity",
+    "ExpectLDiversity",
+    "ExpectLabelParityAcrossGroups",
+    "ExpectNoResidualPii",
+]

@@ -1,0 +1,296 @@
+"""The validation gate: run the dataset's suite over a cleared version through a real GX checkpoint.
+
+``validate_version`` loads (or first generates) the suite, runs it with a fresh in-memory GX context
+per run (so runs never interfere and nothing is written except Data Docs), builds a PII-free Data
+Docs site under ``reports_dir/<dataset>/<version>/data_docs/`` and returns a
+:class:`~expectations.outcome.ValidationOutcome`. Failing *critical* checks make ``passed`` false; the
+caller quarantines. If GX itself breaks, the gate raises :class:`ValidationGateError` (fail closed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
+from great_expectations.checkpoint.actions import ValidationAction
+from great_expectations.core.expectation_suite import ExpectationSuite
+from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+
+from clearhouse.errors import ValidationGateError
+from clearhouse.policy import Policy, Role, Treatment
+from expectations._gx import SAFE_RESULT_FORMAT, SITE_NAME, make_context
+from expectations.custom import CUSTOM_EXPECTATIONS
+from expectations.outcome import Check, Severity, ValidationOutcome, json_safe
+from expectations.residual import residual_detector
+from expectations.sanitize import PrivacySafeDataDocsAction, sanitize_evr, scrub_message
+from expectations.suites import build_suite, columns_of, load_or_create_suite, read_suite
+from privacy.detection.types import TextDetector
+from privacy.risk import balance, representation
+
+__all__ = ["ValidationOutcome", "distribution_metrics", "run_suite", "validate_version"]
+
+#: GX keeps process-wide state (the current project); one run at a time per process
+_RUN_LOCK = threading.Lock()
+#: a kept column with at most this many distinct values is summarised as groups in the metrics
+MAX_GROUPS = 12
+_GROUP_ROLES = (Role.QUASI_IDENTIFIER, Role.SENSITIVE, Role.FEATURE)
+
+
+def _to_pandas(table: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    if isinstance(table, pa.Table):
+        return table.to_pandas()
+    if isinstance(table, pd.DataFrame):
+        return table
+    raise TypeError(f"expected a pandas DataFrame or a pyarrow Table, got {type(table).__name__}")
+
+
+def _path_part(value: str, what: str) -> str:
+    if not value or value in {".", ".."} or any(c in value for c in "/\\\0") or value.startswith("."):
+        raise ValidationGateError(f"{what} {value!r} cannot be used as a directory name")
+    return value
+
+
+# ------------------------------------------------------------------------------------------ running
+
+
+def _suite_names(suite: ExpectationSuite) -> set[str]:
+    """Names a scrubbed message may keep: expectation types and the suite's string arguments."""
+    names: set[str] = set()
+    for exp in suite.expectations:
+        config = exp.configuration
+        names.add(config.type)
+        for value in config.kwargs.values():
+            items = value if isinstance(value, list) else [value]
+            names |= {v for v in items if isinstance(v, str)}
+    return names
+
+
+def run_suite(
+    df: pd.DataFrame,
+    suite: ExpectationSuite,
+    *,
+    docs_dir: Path | None = None,
+    value_safe_columns: Collection[str] = (),
+    known_names: Collection[str] = (),
+    detector: TextDetector | None = None,
+) -> tuple[list[ExpectationValidationResult], Path | None]:
+    """Run ``suite`` over ``df`` with a GX checkpoint; sanitized results and the Data Docs index.
+
+    With ``docs_dir`` the checkpoint's :class:`PrivacySafeDataDocsAction` builds a local Data Docs
+    site there. Any GX failure raises :class:`ValidationGateError` with the cause chained.
+    """
+    safe_cols = sorted(value_safe_columns)
+    names = sorted(set(known_names) | {str(c) for c in df.columns} | _suite_names(suite))
+    try:
+        with _RUN_LOCK, residual_detector(detector):
+            context = make_context(docs_dir)
+            batch_definition = (
+                context.data_sources.add_pandas("clearhouse")
+                .add_dataframe_asset("cleared")
+                .add_batch_definition_whole_dataframe("whole")
+            )
+            suite = context.suites.add(suite)
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(name="gate", data=batch_definition, suite=suite)
+            )
+            actions: list[ValidationAction] = (
+                [PrivacySafeDataDocsAction(name="data_docs", site_names=[SITE_NAME],
+                                           value_safe_columns=safe_cols, known_names=names)]
+                if docs_dir is not None
+                else []
+            )
+            checkpoint = context.checkpoints.add(
+                gx.Checkpoint(name="gate", validation_definitions=[definition], actions=actions,
+                              result_format=SAFE_RESULT_FORMAT)
+            )
+            result = checkpoint.run(batch_parameters={"dataframe": df})
+    except ValidationGateError:
+        raise
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {scrub_message(str(exc), names)}"
+        raise ValidationGateError(f"Great Expectations failed (fail closed): {detail}") from exc
+    evrs = [evr for suite_result in result.run_results.values() for evr in suite_result.results]
+    if len(evrs) != len(suite.expectations):
+        raise ValidationGateError(
+            f"Great Expectations returned {len(evrs)} results for {len(suite.expectations)} expectations"
+        )
+    order = {exp.id: i for i, exp in enumerate(suite.expectations)}
+    evrs.sort(key=lambda r: order.get(r.expectation_config.id if r.expectation_config else None, len(order)))
+    for evr in evrs:  # idempotent; also covers runs without Data Docs
+        sanitize_evr(evr, value_safe_columns=safe_cols, known_names=names)
+    index = docs_dir / "index.html" if docs_dir is not None else None
+    return evrs, index if index is not None and index.exists() else None
+
+
+# ------------------------------------------------------------------------------------------- checks
+
+_FIXED_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "expect_column_to_exist": lambda kw: f"column {kw.get('column')!r} is missing",
+    "expect_table_row_count_to_be_between": lambda kw: "row count out of range",
+}
+
+
+def _core_reasons(etype: str, kwargs: dict[str, Any], result: dict[str, Any]) -> list[str]:
+    if result.get("unexpected_count") is not None and result.get("element_count") is not None:
+        pct = result.get("unexpected_percent")
+        share = f" ({pct:.2f}%)" if isinstance(pct, int | float) else ""
+        return [f"{result['unexpected_count']} of {result['element_count']} value(s) unexpected{share}"]
+    reason = _FIXED_REASONS.get(etype)
+    text = reason(kwargs) if reason else "expectation not met"
+    if "observed_value" in result:
+        text += f" (observed {result['observed_value']})"
+    return [text]
+
+
+def _severity(evr: ExpectationValidationResult) -> Severity:
+    config = evr.expectation_config
+    meta = (config.meta if config is not None else None) or {}
+    value = meta.get("severity") or getattr(getattr(config, "severity", None), "value", "critical")
+    return "warning" if value in ("warning", "info") else "critical"
+
+
+def to_check(evr: ExpectationValidationResult) -> Check:
+    """A sanitized validation result as a JSON-safe :class:`Check`."""
+    config = evr.expectation_config
+    etype = config.type if config is not None else "unknown"
+    kwargs = {k: v for k, v in (config.kwargs if config is not None else {}).items() if k != "batch_id"}
+    columns = columns_of(kwargs)
+    result = dict(evr.result or {})
+    success = bool(evr.success)
+    if etype in CUSTOM_EXPECTATIONS:
+        details = dict(result.get("details") or {})
+        reasons = [str(r) for r in details.pop("reasons", [])]
+        observed = {"summary": result.get("observed_value"), **details}
+    else:
+        observed, reasons = result, ([] if success else _core_reasons(etype, kwargs, result))
+    info = evr.exception_info or {}
+    if info.get("raised_exception"):
+        success = False
+        reasons = [f"raised {info.get('exception_message') or 'an exception'}"]
+    if not success and not reasons:
+        reasons = ["expectation not met"]
+    return Check(
+        name=f"{etype}({', '.join(columns)})" if columns else etype,
+        type=etype,
+        columns=columns,
+        severity=_severity(evr),
+        success=success,
+        observed=json_safe(observed),
+        reasons=reasons if not success else [],
+    )
+
+
+def _line(check: Check) -> str:
+    return f"{check['name']}: {'; '.join(check['reasons'])}"
+
+
+# ------------------------------------------------------------------------------------------ metrics
+
+
+def _group_columns(policy: Policy, document: dict[str, Any], df: pd.DataFrame) -> list[str]:
+    declared: list[Any] = []
+    for exp in document["expectations"]:
+        kwargs = exp.get("kwargs") or {}
+        if exp.get("type") == "expect_column_group_representation":
+            declared.append(kwargs.get("column"))
+        elif exp.get("type") == "expect_label_parity_across_groups":
+            declared.append(kwargs.get("group_column"))
+    for name, col in policy.columns.items():
+        shown = col.role in _GROUP_ROLES and col.treatment in (Treatment.KEEP, Treatment.GENERALISE)
+        if shown and name in df and df[name].nunique(dropna=True) <= MAX_GROUPS:
+            declared.append(name)
+    unique = dict.fromkeys(c for c in declared if isinstance(c, str) and c in df)
+    return list(unique)
+
+
+def distribution_metrics(
+    table: pd.DataFrame | pa.Table,
+    labels: Iterable[str],
+    groups: Iterable[str],
+    *,
+    max_groups: int | None = None,
+) -> dict[str, Any]:
+    """Row count, label balance and group representation of ``table`` — aggregates only.
+
+    A group column with more than ``max_groups`` distinct values is skipped (it would list values,
+    not groups); columns missing from the table are skipped.
+    """
+    df = _to_pandas(table)
+    out: dict[str, Any] = {"rows": len(df), "balance": {}, "representation": {}}
+    for label in labels:
+        if label in df:
+            out["balance"][label] = balance(df, label).to_dict()
+    for group in groups:
+        if group in df and (max_groups is None or df[group].nunique(dropna=True) <= max_groups):
+            out["representation"][group] = representation(df, group).to_dict()
+    return json_safe(out)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------- gate
+
+
+def validate_version(
+    cleared: pd.DataFrame | pa.Table,
+    policy: Policy,
+    *,
+    dataset: str,
+    version: str,
+    suites_dir: Path,
+    reports_dir: Path,
+    raw: pd.DataFrame | pa.Table | None = None,
+    detector: TextDetector | None = None,
+) -> ValidationOutcome:
+    """Validate one cleared version against its dataset's suite and build its Data Docs.
+
+    Args:
+        cleared: the released table (after minimisation and protection).
+        policy: the dataset policy (its suite is generated from it on first use).
+        dataset, version: name the Data Docs directory ``reports_dir/<dataset>/<version>/data_docs``.
+        suites_dir: where ``<policy.id>.json`` lives.
+        reports_dir: root of the per-version reports.
+        raw: the ingested input, for balance/representation *before* (aggregates only).
+        detector: the text detector for ``expect_no_residual_pii`` (else the one set with
+            :func:`expectations.residual.set_residual_detector`; with neither, those checks fail).
+
+    Raises:
+        ValidationGateError: the suite is invalid, or GX could not run (cause chained).
+    """
+    version_dir = Path(reports_dir) / _path_part(dataset, "dataset") / _path_part(version, "version")
+    docs_dir = version_dir / "data_docs"
+    df = _to_pandas(cleared)
+    path = load_or_create_suite(policy, Path(suites_dir))
+    document = read_suite(path)
+    suite = build_suite(document, policy.id, str(path))
+    labels = policy.columns_with(role=Role.LABEL)
+    groups = _group_columns(policy, document, df)
+    if docs_dir.exists():
+        shutil.rmtree(docs_dir)  # a re-run of the same version replaces its docs
+    docs_dir.mkdir(parents=True)
+    evrs, index = run_suite(
+        df, suite, docs_dir=docs_dir, value_safe_columns=[*labels, *groups],
+        known_names=policy.columns, detector=detector,
+    )
+    checks = [to_check(evr) for evr in evrs]
+    failed = [c for c in checks if not c["success"]]
+    # Before-vs-after only where the values are comparable: a generalised column's raw values are the
+    # very details minimisation removed, so they are not summarised.
+    kept_as_is = [g for g in groups if g in policy.columns and policy.columns[g].treatment is Treatment.KEEP]
+    before = distribution_metrics(raw, labels, kept_as_is, max_groups=MAX_GROUPS) if raw is not None else None
+    return ValidationOutcome(
+        dataset=dataset,
+        version=version,
+        passed=not any(c["severity"] == "critical" for c in failed),
+        checks=checks,
+        failed_critical=[_line(c) for c in failed if c["severity"] == "critical"],
+        warnings=[_line(c) for c in failed if c["severity"] == "warning"],
+        data_docs_index=index,
+        suite_path=path,
+        metrics_before=before,
+        metrics_after=distribution_metrics(df, labels, groups),
+    )
