@@ -165,8 +165,9 @@ def generate_suite(policy: Policy) -> dict[str, Any]:
                 "generated_from": "policy",
                 #: digest of the generated expectations, to notice a policy that changed since
                 "policy_digest": _digest(entries),
-                "note": "Generated on first run. Edit freely: this file now wins over the policy's "
-                "expectations list. Delete it to regenerate. meta.severity is critical or warning.",
+                "note": "Generated on first run. Edit freely: an edited file wins over the policy's "
+                "expectations list (a run refuses to guess if both change). Delete it to regenerate. "
+                "meta.severity is critical or warning.",
             },
         },
         "notes": None,
@@ -269,16 +270,25 @@ def load_or_create_suite(policy: Policy, suites_dir: Path) -> Path:
     """
     path = suite_path(policy.id, suites_dir)
     generated = generate_suite(policy)
+    new_digest = generated["meta"]["clearhouse"]["policy_digest"]
+    if path.exists():
+        document = read_suite(path)
+        recorded = ((document.get("meta") or {}).get("clearhouse") or {}).get("policy_digest")
+        edited = recorded is not None and _digest(list(document.get("expectations") or [])) != recorded
+        if recorded and recorded != new_digest:
+            if edited:
+                # Both sides changed: guessing which wins could silently drop a gate, so fail closed.
+                raise ValidationGateError(
+                    f"{os.fspath(path)}: the suite was edited by hand and the policy's expectations changed "
+                    "since it was generated; reconcile them (delete the file to regenerate from the policy, "
+                    f"or set meta.clearhouse.policy_digest to {new_digest} to keep the file as it is)"
+                )
+            logger.info("%s: regenerating the unedited suite from the changed policy", path)
+            path.unlink()
     if not path.exists():
         build_suite(generated, policy.id, f"policy {policy.id!r} (generating {os.fspath(path)})")
         write_text_atomically(path, json.dumps(generated, indent=2, ensure_ascii=False) + "\n")
     document = read_suite(path)
     build_suite(document, policy.id, os.fspath(path))
-    recorded = ((document.get("meta") or {}).get("clearhouse") or {}).get("policy_digest")
-    if recorded and recorded != generated["meta"]["clearhouse"]["policy_digest"]:
-        logger.warning(
-            "%s: the policy's expectations changed since this suite was generated; the suite file wins "
-            "(delete it to regenerate)", path,
-        )
     return path
 

@@ -27,14 +27,17 @@ class ExpectColumnLabelBalance(ColumnAggregateExpectation):
         min_share: smallest share any label may have (default 0).
         max_share: largest share any label may have (default 1).
         max_ratio: largest allowed max/min share ratio (default: not checked).
+        expected_labels: labels that must be present; a missing one counts as share 0, so a label
+            removed entirely (by collection or by minimisation) fails the check (default: none).
     """
 
     min_share: float = pydantic.Field(default=0.0, ge=0.0, le=1.0)
     max_share: float = pydantic.Field(default=1.0, ge=0.0, le=1.0)
     max_ratio: float | None = pydantic.Field(default=None, ge=1.0)
+    expected_labels: list[str] | None = None
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (DISTRIBUTION,)
-    success_keys: ClassVar[tuple[str, ...]] = ("min_share", "max_share", "max_ratio")
+    success_keys: ClassVar[tuple[str, ...]] = ("min_share", "max_share", "max_ratio", "expected_labels")
 
     def _validate(
         self,
@@ -50,7 +53,10 @@ class ExpectColumnLabelBalance(ColumnAggregateExpectation):
             return aggregate_result(
                 success=False, observed="no labels", details=details, reasons=["no non-null labels"]
             )
-        reasons = [
+        missing = [str(name) for name in self.expected_labels or [] if str(name) not in dist.shares]
+        if missing:
+            details["missing_labels"] = missing
+        reasons = [f"expected label {name!r} is missing (share 0)" for name in missing] + [
             f"label {name!r} share {fmt(share)} < min_share {fmt(self.min_share)}"
             for name, share in dist.shares.items()
             if share < self.min_share
@@ -59,7 +65,9 @@ class ExpectColumnLabelBalance(ColumnAggregateExpectation):
             for name, share in dist.shares.items()
             if share > self.max_share
         ]
-        if self.max_ratio is not None and ratio is not None and ratio > self.max_ratio:
+        if missing and self.max_ratio is not None:
+            reasons.append(f"max/min share ratio unbounded (a label is missing) > {fmt(self.max_ratio)}")
+        elif self.max_ratio is not None and ratio is not None and ratio > self.max_ratio:
             reasons.append(f"max/min share ratio {fmt(ratio)} > {fmt(self.max_ratio)}")
         observed = f"max/min ratio {fmt(ratio)}; {shares_text(dist.shares)}"
         return aggregate_result(success=not reasons, observed=observed, details=details, reasons=reasons)

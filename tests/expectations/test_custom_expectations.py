@@ -56,6 +56,22 @@ CASES: list[tuple[str, pd.DataFrame, dict[str, Any], bool, str]] = [
         False,
         "label 'billing' share 0.6 > max_share 0.5",
     ),
+    (
+        "balance expected labels present",
+        LABELS,
+        {"type": "expect_column_label_balance",
+         "kwargs": {"column": "label", "expected_labels": ["billing", "refund"]}},
+        True,
+        "",
+    ),
+    (
+        "balance expected label missing",
+        LABELS,
+        {"type": "expect_column_label_balance",
+         "kwargs": {"column": "label", "max_ratio": 10, "expected_labels": ["billing", "fraud"]}},
+        False,
+        "expected label 'fraud' is missing (share 0)",
+    ),
     # representation
     (
         "representation ok",

@@ -149,13 +149,20 @@ def test_bad_policy_expectation_fails_before_writing(tmp_path: Path) -> None:
     assert not suite_path("tickets_demo", tmp_path).exists()
 
 
-def test_policy_change_after_generation_is_reported_not_applied(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_policy_change_regenerates_an_unedited_suite(tmp_path: Path) -> None:
     path = load_or_create_suite(parse_policy(POLICY), tmp_path)
-    before = path.read_text(encoding="utf-8")
-    changed = parse_policy(POLICY.replace("k_anonymity: 5", "k_anonymity: 10"))
-    with caplog.at_level("WARNING", logger="expectations.suites"):
-        load_or_create_suite(changed, tmp_path)
-    assert path.read_text(encoding="utf-8") == before
-    assert "changed since this suite was generated" in caplog.text
+    assert '"k": 5' in path.read_text(encoding="utf-8")
+    load_or_create_suite(parse_policy(POLICY.replace("k_anonymity: 5", "k_anonymity: 10")), tmp_path)
+    assert '"k": 10' in path.read_text(encoding="utf-8")
+
+
+def test_policy_change_and_hand_edit_fail_closed(tmp_path: Path) -> None:
+    path = load_or_create_suite(parse_policy(POLICY), tmp_path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["expectations"] = doc["expectations"][:-1]  # a hand edit
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    load_or_create_suite(parse_policy(POLICY), tmp_path)  # edited, policy unchanged: the file wins
+    assert json.loads(path.read_text(encoding="utf-8")) == doc
+    with pytest.raises(ValidationGateError, match="edited by hand and the policy's expectations changed"):
+        load_or_create_suite(parse_policy(POLICY.replace("k_anonymity: 5", "k_anonymity: 10")), tmp_path)
+    assert json.loads(path.read_text(encoding="utf-8")) == doc

@@ -1,0 +1,131 @@
+"""The pipeline's gates through the core (the same stage functions the DAG tasks call), with the real
+detector, real keyring and a real GX checkpoint, on small purpose-built samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from clearhouse import keys
+from clearhouse.catalog import Catalog
+from clearhouse.config import REPO_ROOT, Settings
+from clearhouse.errors import DecryptionError, ReleaseRefused
+from clearhouse.pipeline import prepare, run_all
+from clearhouse.release import decide, pull
+from clearhouse.roles import grant
+from clearhouse.sample import generate_support_tickets, write_table
+
+pytestmark = pytest.mark.slow
+SAMPLE_POLICY = (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text()
+
+
+def _policy(tmp_path: Path, **replace: str) -> Path:
+    text = SAMPLE_POLICY
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return path
+
+
+def _run(settings: Settings, policy: Path, rows: int, *, seed: int = 3, skew: str | None = None) -> str:
+    src = settings.home / f"in-{rows}-{seed}-{skew}.csv"
+    write_table(generate_support_tickets(rows, seed=seed, skew=skew), src)
+    ctx = prepare(policy, source=src, settings=settings)
+    state = run_all(ctx)
+    return f"{ctx.version}:{state}"
+
+
+def _reasons(settings: Settings, version: str) -> str:
+    info = Catalog(settings.db_url).get("support_tickets", version)
+    return " | ".join(r["message"] for r in info.reasons)
+
+
+def test_skewed_sample_is_quarantined_naming_the_balance_check(settings: Settings, tmp_path: Path) -> None:
+    # a relaxed k so that only the balance gate can fail on this small sample
+    policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1"})
+    version, state = _run(settings, policy, 400, skew="label:refund").split(":")
+    assert state == "quarantined"
+    reasons = _reasons(settings, version)
+    assert "expect_column_label_balance(label)" in reasons
+    assert "expect_k_anonymity" not in reasons
+    assert not (settings.zone("cleared") / "support_tickets" / version).exists()
+    with pytest.raises(ReleaseRefused, match="quarantined, not cleared"):
+        pull(settings, "support_tickets", version, tmp_path / "out")
+
+
+def test_missing_group_is_quarantined(settings: Settings, tmp_path: Path) -> None:
+    policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1"})
+    version, state = _run(settings, policy, 400, skew="gender:nonbinary").split(":")
+    assert state == "quarantined"
+    assert "expect_column_group_representation(gender)" in _reasons(settings, version)
+
+
+def test_k_anonymity_fails_without_generalisation_and_passes_with_it(settings: Settings, tmp_path: Path) -> None:
+    keep_age = {"age:            {role: quasi_identifier, treatment: generalise, params: {edges: [30, 50, 65]}}":
+                "age:            {role: quasi_identifier, treatment: keep}"}
+    keep_age["k_anonymity: 5"] = "k_anonymity: 2"
+    version, state = _run(settings, _policy(tmp_path, **keep_age), 1500).split(":")
+    assert state == "quarantined"
+    assert "expect_k_anonymity(gender, age, country): k = 1 < 2" in _reasons(settings, version)
+
+    # the policy's generalisation (age bands, regions; k set to what 1,500 rows can carry) fixes it
+    generalised = {"k_anonymity: 5": "k_anonymity: 2"}
+    version, state = _run(settings, _policy(tmp_path, **generalised), 1500).split(":")
+    assert state == "cleared", _reasons(settings, version)
+
+
+def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1"}, **{"l: 2": "l: 1"})
+    v1, state = _run(settings, policy, 300).split(":")
+    assert state == "cleared", _reasons(settings, v1)
+    v2, state = _run(settings, policy, 300, seed=4).split(":")
+    assert state == "cleared"
+    provider = keys.provider_for(settings)
+    rotation = provider.rotate_kek()
+    assert rotation.current_kek == 2 and rotation.rewrapped_data_keys >= 2
+
+    monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
+    grant(settings, "officer", "olivia")
+    out = keys.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec", actor="olivia")
+    phones = pq.read_table(out).column("phone").to_pylist()
+    raw = generate_support_tickets(300, seed=3).column("phone").to_pylist()
+    assert phones == raw  # decrypts after rotation, data never re-encrypted
+
+    assert keys.shred(settings, "support_tickets", v1, actor="olivia") == [v1]
+    with pytest.raises(ReleaseRefused, match="crypto-shredded"):
+        keys.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec2", actor="olivia")
+    with pytest.raises(ReleaseRefused, match="shredded, not cleared"):
+        pull(settings, "support_tickets", v1, tmp_path / "pull")
+    # the provider itself refuses too, not only the catalog
+    from privacy.crypto.protect import decrypt_column
+    from clearhouse.policy import load_policy
+
+    table = pq.read_table(settings.zone("cleared") / "support_tickets" / v1 / "data.parquet")
+    with pytest.raises((DecryptionError, Exception), match="shred"):
+        decrypt_column(table, load_policy(policy), provider, dataset="support_tickets", version=v1, column="phone")
+    # the other version is untouched
+    assert pull(settings, "support_tickets", v2, tmp_path / "pull").exists()
+    log = Catalog(settings.db_url).audit_log("support_tickets")
+    actions = [(e["action"], e["actor"]) for e in log]
+    assert ("decrypt", "olivia") in actions and ("shred", "olivia") in actions and ("pull", actions[-1][1]) in actions
+
+
+def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = _policy(tmp_path, **{"ethics_risk: E2": "ethics_risk: E3", "k_anonymity: 5": "k_anonymity: 1",
+                                  "l: 2": "l: 1"})
+    version, state = _run(settings, policy, 200).split(":")
+    assert state == "awaiting_approval"
+    assert not (settings.zone("cleared") / "support_tickets" / version).exists()
+    with pytest.raises(ReleaseRefused):
+        pull(settings, "support_tickets", version, tmp_path / "out")
+    monkeypatch.setenv("CLEARHOUSE_ACTOR", "mallory")
+    from clearhouse.roles import require_role
+
+    with pytest.raises(ReleaseRefused, match="officer role"):
+        require_role(settings, "officer")
+    assert decide(settings, "support_tickets", version, approve=True, actor="olivia") == "cleared"
+    assert pull(settings, "support_tickets", version, tmp_path / "out").exists()
