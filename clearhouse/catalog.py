@@ -87,9 +87,16 @@ class VersionInfo:
 
 def _to_info(row: VersionRow) -> VersionInfo:
     return VersionInfo(
-        dataset=row.dataset_id, version=row.version, state=row.state, reasons=list(row.reasons or []),
-        raw_sha256=row.raw_sha256, rows_in=row.rows_in, rows_out=row.rows_out, info=dict(row.info or {}),
-        created_at=row.created_at, updated_at=row.updated_at,
+        dataset=row.dataset_id,
+        version=row.version,
+        state=row.state,
+        reasons=list(row.reasons or []),
+        raw_sha256=row.raw_sha256,
+        rows_in=row.rows_in,
+        rows_out=row.rows_out,
+        info=dict(row.info or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -97,12 +104,14 @@ def _to_info(row: VersionRow) -> VersionInfo:
 def get_engine(url: str) -> Engine:
     engine = create_engine(url, future=True)
     if url.startswith("sqlite"):
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
     Base.metadata.create_all(engine)
     return engine
 
@@ -128,8 +137,11 @@ class Catalog:
         with self.session() as s:
             row = s.get(DatasetRow, dataset)
             if row is None:
-                s.add(DatasetRow(id=dataset, owner=owner, purpose=purpose, ethics_risk=ethics_risk,
-                                 policy_path=policy_path))
+                s.add(
+                    DatasetRow(
+                        id=dataset, owner=owner, purpose=purpose, ethics_risk=ethics_risk, policy_path=policy_path
+                    )
+                )
             else:
                 row.owner, row.purpose, row.ethics_risk, row.policy_path = owner, purpose, ethics_risk, policy_path
 
@@ -139,8 +151,9 @@ class Catalog:
                 raise CatalogError(f"unknown dataset {dataset!r}")
             if s.get(VersionRow, (dataset, version)) is not None:
                 raise CatalogError(f"version {version!r} of {dataset!r} already exists")
-            s.add(VersionRow(dataset_id=dataset, version=version, state="processing", run_id=run_id,
-                             reasons=[], info={}))
+            s.add(
+                VersionRow(dataset_id=dataset, version=version, state="processing", run_id=run_id, reasons=[], info={})
+            )
 
     def _row(self, s: Session, dataset: str, version: str) -> VersionRow:
         row = s.get(VersionRow, (dataset, version))
@@ -193,15 +206,25 @@ class Catalog:
         return cleared[-1]
 
     # -- audit ------------------------------------------------------------------------------------------
-    def audit(self, action: str, *, actor: str | None = None, dataset: str | None = None,
-              version: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    def audit(
+        self,
+        action: str,
+        *,
+        actor: str | None = None,
+        dataset: str | None = None,
+        version: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         # detail must hold identifiers and counts only; guard against accidental large blobs
         payload = detail or {}
         if len(json.dumps(payload, default=str)) > 10_000:
             raise CatalogError("audit detail too large")
         with self.session() as s:
-            s.add(AuditRow(actor=actor or default_actor(), action=action, dataset_id=dataset, version=version,
-                           detail=payload))
+            s.add(
+                AuditRow(
+                    actor=actor or default_actor(), action=action, dataset_id=dataset, version=version, detail=payload
+                )
+            )
 
     def audit_log(self, dataset: str | None = None) -> list[dict[str, Any]]:
         with self.session() as s:
@@ -209,7 +232,13 @@ class Catalog:
             if dataset:
                 stmt = stmt.where(AuditRow.dataset_id == dataset)
             return [
-                {"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "dataset": r.dataset_id,
-                 "version": r.version, "detail": r.detail}
+                {
+                    "at": r.at.isoformat(),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "dataset": r.dataset_id,
+                    "version": r.version,
+                    "detail": r.detail,
+                }
                 for r in s.scalars(stmt)
             ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from clearhouse.catalog import Catalog, VersionInfo, default_actor
+from clearhouse.catalog import Catalog, VersionInfo
 from clearhouse.config import REPO_ROOT, Settings, load_settings
 from clearhouse.errors import ClearhouseError, ConfigError, ReleaseRefused
 
@@ -76,8 +76,14 @@ def run_policy(settings: Settings, policy_path: Path, source: Path | None, *, ve
     version = new_version_id()
     conf = {"version": version, "source": str(src)}
     log_path = settings.home / "runs" / f"{policy.id}-{version}.log"
-    outcome = run_dag_test(settings, f"clearhouse__{policy.id}", conf, log_path=log_path,
-                           extra_policies=[policy_path.resolve()], stream=verbose)
+    outcome = run_dag_test(
+        settings,
+        f"clearhouse__{policy.id}",
+        conf,
+        log_path=log_path,
+        extra_policies=[policy_path.resolve()],
+        stream=verbose,
+    )
     catalog = Catalog(settings.db_url)
     try:
         info = catalog.get(policy.id, version)
@@ -94,8 +100,10 @@ def _summary(settings: Settings, info: VersionInfo, log_path: Path | None = None
     _print(f"dataset      {info.dataset}")
     _print(f"version      {info.version}")
     _print(f"state        {info.state.upper()}")
-    _print(f"rows         in {info.rows_in if info.rows_in is not None else '-'}"
-           f" / out {info.rows_out if info.rows_out is not None else '-'}")
+    _print(
+        f"rows         in {info.rows_in if info.rows_in is not None else '-'}"
+        f" / out {info.rows_out if info.rows_out is not None else '-'}"
+    )
     pii = info.info.get("pii_found") or {}
     if pii:
         _print("PII found    (entity counts per column; values are never shown)")
@@ -161,10 +169,23 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     catalog = Catalog(settings.db_url)
     versions = catalog.versions(args.dataset)
     if args.json:
-        _print(json.dumps([
-            {"dataset": v.dataset, "version": v.version, "state": v.state, "rows_in": v.rows_in,
-             "rows_out": v.rows_out, "reasons": v.reasons, "created_at": v.created_at.isoformat()}
-            for v in versions], indent=2))
+        _print(
+            json.dumps(
+                [
+                    {
+                        "dataset": v.dataset,
+                        "version": v.version,
+                        "state": v.state,
+                        "rows_in": v.rows_in,
+                        "rows_out": v.rows_out,
+                        "reasons": v.reasons,
+                        "created_at": v.created_at.isoformat(),
+                    }
+                    for v in versions
+                ],
+                indent=2,
+            )
+        )
         return EXIT_OK
     if not versions:
         _print("no dataset versions yet; try `clearhouse demo`")
@@ -182,8 +203,9 @@ def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
     from clearhouse.roles import require_role
 
     actor = require_role(settings, "officer")
-    state = decide(settings, args.dataset, args.version, approve=args.command == "approve", actor=actor,
-                   note=args.note or "")
+    state = decide(
+        settings, args.dataset, args.version, approve=args.command == "approve", actor=actor, note=args.note or ""
+    )
     _print(f"{args.dataset} {args.version} is now {state}")
     return EXIT_OK
 
@@ -204,8 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="create the state directory, keyring and Airflow metadata DB")
-    p.add_argument("--dev-master-key", action="store_true",
-                   help="create a local master key file when no CLEARHOUSE_MASTER_KEY is set (embedded demo only)")
+    p.add_argument(
+        "--dev-master-key",
+        action="store_true",
+        help="create a local master key file when no CLEARHOUSE_MASTER_KEY is set (embedded demo only)",
+    )
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("sample", help="write a synthetic collected dataset")
@@ -257,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load_extensions() -> None:
     # Modules that contribute subcommands register themselves on import.
-    import clearhouse.cli_extra  # noqa: F401
+    import clearhouse.cli_extra
     import clearhouse.cli_scan  # noqa: F401
 
 

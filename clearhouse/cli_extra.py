@@ -40,9 +40,9 @@ def _register_roles(sub: Any) -> None:
 def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
+    from clearhouse.catalog import Catalog
     from clearhouse.pipeline import STAGES
     from clearhouse.release import resolve_version
-    from clearhouse.catalog import Catalog
     from lineage import run_id_for
     from lineage.store import LineageStore
 
@@ -59,7 +59,9 @@ def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
     for e in events:
         ins = ", ".join(d["name"] for d in e.get("inputs", []))
         outs = ", ".join(d["name"] for d in e.get("outputs", []))
-        _out(f"  {e['eventTime'][:19]}  {e['eventType']:<8} {e['job']['name']:<40} in: {ins or '-'}  out: {outs or '-'}")
+        _out(
+            f"  {e['eventTime'][:19]}  {e['eventType']:<8} {e['job']['name']:<40} in: {ins or '-'}  out: {outs or '-'}"
+        )
     return EXIT_OK
 
 
@@ -87,18 +89,29 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     catalog = Catalog(settings.db_url)
     if args.keys_command == "rotate":
         r = provider.rotate_kek()
-        catalog.audit("keys_rotate", actor=actor, detail={"previous": r.previous_kek, "current": r.current_kek,
-                                                          "rewrapped": r.rewrapped_data_keys + r.rewrapped_purpose_keys})
-        _out(f"key-encryption key rotated: v{r.previous_kek} -> v{r.current_kek}; re-wrapped "
-             f"{r.rewrapped_data_keys} data keys and {r.rewrapped_purpose_keys} purpose keys (no data re-encrypted)")
+        catalog.audit(
+            "keys_rotate",
+            actor=actor,
+            detail={
+                "previous": r.previous_kek,
+                "current": r.current_kek,
+                "rewrapped": r.rewrapped_data_keys + r.rewrapped_purpose_keys,
+            },
+        )
+        _out(
+            f"key-encryption key rotated: v{r.previous_kek} -> v{r.current_kek}; re-wrapped "
+            f"{r.rewrapped_data_keys} data keys and {r.rewrapped_purpose_keys} purpose keys (no data re-encrypted)"
+        )
     elif args.keys_command == "retire":
         provider.retire_kek(args.kek_version)
         catalog.audit("keys_retire", actor=actor, detail={"kek_version": args.kek_version})
         _out(f"key-encryption key v{args.kek_version} retired")
     elif args.keys_command == "shred":
         versions = keys.shred(settings, args.dataset, args.version, actor=actor)
-        _out(f"shredded the data key(s) of {args.dataset}: {', '.join(versions)}; these versions can no "
-             "longer be decrypted or pulled")
+        _out(
+            f"shredded the data key(s) of {args.dataset}: {', '.join(versions)}; these versions can no "
+            "longer be decrypted or pulled"
+        )
     return EXIT_OK
 
 

@@ -75,7 +75,7 @@ class CatalogError(ClearhouseError):
     code = "catalog"
 
 
-class ReleaseRefused(CatalogError):
+class ReleaseRefused(CatalogError):  # noqa: N818 - reads as a verdict: "release refused"
     """A pull or decrypt was refused (quarantined, shredded, unknown, not permitted)."""
 
     code = "refused"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
-import os
 import shutil
 import stat
 from collections.abc import Iterator
@@ -134,12 +133,12 @@ def _csv_batches(path: Path, policy: Policy, origin: str) -> Iterator[pa.RecordB
         column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
     )
     read = pacsv.ReadOptions(block_size=1 << 22, encoding=policy.source.encoding)
-    parse = pacsv.ParseOptions(delimiter=policy.source.delimiter, invalid_row_handler=on_invalid,
-                               newlines_in_values=True)
+    parse = pacsv.ParseOptions(
+        delimiter=policy.source.delimiter, invalid_row_handler=on_invalid, newlines_in_values=True
+    )
     try:
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-        for batch in reader:
-            yield batch
+        yield from reader
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if bad_rows:
             _number, expected, _actual = bad_rows[0]
@@ -182,7 +181,9 @@ def _jsonl_batches(path: Path, policy: Policy, origin: str) -> Iterator[pa.Recor
                 value = record.get(c)
                 if isinstance(value, dict | list):
                     raise IngestError(f"{origin}: line {lineno}: column {c!r} holds a nested value")
-                buffer[c].append(None if value is None else str(value) if not isinstance(value, bool) else str(value).lower())
+                buffer[c].append(
+                    None if value is None else str(value) if not isinstance(value, bool) else str(value).lower()
+                )
             count += 1
             if count % BATCH_ROWS == 0:
                 yield flush()
@@ -246,9 +247,9 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
                 keep, dropped = check_columns(batch.schema.names, policy, source.name)
                 schema = pa.schema([batch.schema.field(c) for c in keep])
                 writer = pq.ParquetWriter(out, schema)
-            batch = batch.select(keep)
-            writer.write_batch(batch)
-            rows += batch.num_rows
+            selected = batch.select(keep)
+            writer.write_batch(selected)
+            rows += selected.num_rows
     except UnicodeDecodeError as exc:
         raise IngestError(f"{source.name}: not valid {policy.source.encoding} (byte {exc.start})") from None
     finally:
@@ -268,4 +269,4 @@ def make_read_only_copy(src: Path, dst: Path) -> None:
     """Copy a file and make the copy read-only (used for cleared outputs)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
-    os.chmod(dst, stat.S_IRUSR | stat.S_IRGRP)
+    dst.chmod(stat.S_IRUSR | stat.S_IRGRP)

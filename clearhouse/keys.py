@@ -53,8 +53,9 @@ def protect(ctx: RunContext, table: pa.Table) -> tuple[pa.Table, dict[str, Any]]
     """Encrypt / pseudonymise the policy's columns of one version."""
     from privacy.crypto.protect import protect_table
 
-    protected, result = protect_table(table, ctx.policy, provider_for(ctx.settings), dataset=ctx.dataset,
-                                      version=ctx.version)
+    protected, result = protect_table(
+        table, ctx.policy, provider_for(ctx.settings), dataset=ctx.dataset, version=ctx.version
+    )
     return protected, result.to_dict()
 
 
@@ -71,14 +72,24 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) 
     if not targets:
         from clearhouse.errors import CatalogError
 
-        raise CatalogError(f"no version {version!r} of dataset {dataset!r}" if version else f"unknown dataset {dataset!r}")
+        raise CatalogError(
+            f"no version {version!r} of dataset {dataset!r}" if version else f"unknown dataset {dataset!r}"
+        )
     result = provider_for(settings).shred(dataset, version)
     for v in targets:
         catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor})
         catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor}", "shredded")
-    catalog.audit("shred", actor=actor, dataset=dataset, version=version,
-                  detail={"versions": [v.version for v in targets], "keys_destroyed": len(result.shredded),
-                          "already_shredded": result.already_shredded})
+    catalog.audit(
+        "shred",
+        actor=actor,
+        dataset=dataset,
+        version=version,
+        detail={
+            "versions": [v.version for v in targets],
+            "keys_destroyed": len(result.shredded),
+            "already_shredded": result.already_shredded,
+        },
+    )
     return [v.version for v in targets]
 
 
@@ -102,8 +113,14 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
     if info.state == "shredded":
         raise ReleaseRefused(f"{dataset} {version} was crypto-shredded; its data key no longer exists")
     paths = VersionPaths(settings, dataset, version)
-    source = next((p for p in (paths.cleared / "data.parquet", paths.pending_release / "data.parquet",
-                               paths.protected) if p.exists()), None)
+    source = next(
+        (
+            p
+            for p in (paths.cleared / "data.parquet", paths.pending_release / "data.parquet", paths.protected)
+            if p.exists()
+        ),
+        None,
+    )
     if source is None:
         raise CatalogError(f"{dataset} {version} has no protected data to decrypt")
     policy = load_policy(catalog_policy_path(catalog, dataset))
@@ -112,11 +129,17 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
     if unknown:
         raise CatalogError(f"columns not in {dataset} {version}: {unknown}")
     try:
-        plain = decrypt_table(table, policy, provider_for(settings), dataset=dataset, version=version,
-                              columns=columns or None)
+        plain = decrypt_table(
+            table, policy, provider_for(settings), dataset=dataset, version=version, columns=columns or None
+        )
     finally:
-        catalog.audit("decrypt", actor=actor, dataset=dataset, version=version,
-                      detail={"columns": columns or "all encrypted", "rows": table.num_rows})
+        catalog.audit(
+            "decrypt",
+            actor=actor,
+            dataset=dataset,
+            version=version,
+            detail={"columns": columns or "all encrypted", "rows": table.num_rows},
+        )
     out_dir = Path(to).expanduser().resolve() / dataset / version
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / "decrypted.parquet"

@@ -33,10 +33,12 @@ STAGE_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 @lru_cache(maxsize=4)
 def emitter_for(db_url: str, home: str) -> LineageEmitter:
-    return LineageEmitter.from_specs([
-        {"type": "sql", "url": db_url},
-        {"type": "file", "path": str(Path(home) / "lineage" / "events.jsonl")},
-    ])
+    return LineageEmitter.from_specs(
+        [
+            {"type": "sql", "url": db_url},
+            {"type": "file", "path": str(Path(home) / "lineage" / "events.jsonl")},
+        ]
+    )
 
 
 def _ref(ctx: RunContext, key: str) -> DatasetRef | None:
@@ -52,8 +54,7 @@ def _ref(ctx: RunContext, key: str) -> DatasetRef | None:
     if not path.exists():
         return None
     meta = pq.ParquetFile(path)
-    return DatasetRef.from_arrow_schema(NAMESPACE, _rel(ctx, path), meta.schema_arrow,
-                                        row_count=meta.metadata.num_rows)
+    return DatasetRef.from_arrow_schema(NAMESPACE, _rel(ctx, path), meta.schema_arrow, row_count=meta.metadata.num_rows)
 
 
 def _rel(ctx: RunContext, path: Path) -> str:

@@ -68,12 +68,24 @@ class RunContext:
     @classmethod
     def from_ref(cls, ref: dict[str, Any], settings: Settings | None = None) -> RunContext:
         policy_path = Path(ref["policy_path"])
-        return cls(settings=settings or load_settings(), policy_path=policy_path, policy=load_policy(policy_path),
-                   version=str(ref["version"]), source=Path(ref["source"]), run_id=ref.get("run_id"))
+        return cls(
+            settings=settings or load_settings(),
+            policy_path=policy_path,
+            policy=load_policy(policy_path),
+            version=str(ref["version"]),
+            source=Path(ref["source"]),
+            run_id=ref.get("run_id"),
+        )
 
 
-def prepare(policy_path: Path | str, *, source: Path | str | None = None, version: str | None = None,
-            run_id: str | None = None, settings: Settings | None = None) -> RunContext:
+def prepare(
+    policy_path: Path | str,
+    *,
+    source: Path | str | None = None,
+    version: str | None = None,
+    run_id: str | None = None,
+    settings: Settings | None = None,
+) -> RunContext:
     """Load and check the policy, register the dataset and open a new ``processing`` version."""
     from privacy.minimise import validate_treatments
 
@@ -84,15 +96,21 @@ def prepare(policy_path: Path | str, *, source: Path | str | None = None, versio
     validate_treatments(policy)
     src = Path(source).expanduser().resolve() if source else policy.source_path(policy_path, settings.home)
     ctx = RunContext(settings, policy_path, policy, version or new_version_id(), src, run_id)
-    ctx.catalog.register_dataset(dataset=policy.id, owner=policy.owner, purpose=policy.purpose,
-                                 ethics_risk=policy.ethics_risk.value, policy_path=str(policy_path))
+    ctx.catalog.register_dataset(
+        dataset=policy.id,
+        owner=policy.owner,
+        purpose=policy.purpose,
+        ethics_risk=policy.ethics_risk.value,
+        policy_path=str(policy_path),
+    )
     ctx.catalog.start_version(policy.id, ctx.version, run_id=run_id)
     ctx.catalog.update(policy.id, ctx.version, info={"source_name": src.name, "ethics_risk": policy.ethics_risk.value})
     return ctx
 
 
-def prepare_check(policy_path: Path, source: Path | None, settings: Settings, *,
-                  require_source: bool = True) -> tuple[Policy, Path]:
+def prepare_check(
+    policy_path: Path, source: Path | None, settings: Settings, *, require_source: bool = True
+) -> tuple[Policy, Path]:
     """Everything that can be checked before a run starts: policy, treatments, source file."""
     from clearhouse.errors import IngestError
     from privacy.minimise import validate_treatments
@@ -142,8 +160,13 @@ def stage(ctx: RunContext, name: str) -> Iterator[None]:
 def run_ingest(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "ingest"):
         result = ingest_mod.ingest(ctx.source, ctx.policy, landing_dir=ctx.paths.landing, work_dir=ctx.paths.work)
-        ctx.catalog.update(ctx.dataset, ctx.version, raw_sha256=result.raw_sha256, rows_in=result.rows,
-                           info={"dropped_undeclared": result.dropped_undeclared})
+        ctx.catalog.update(
+            ctx.dataset,
+            ctx.version,
+            raw_sha256=result.raw_sha256,
+            rows_in=result.rows,
+            info={"dropped_undeclared": result.dropped_undeclared},
+        )
         ref = result.to_ref()
         _write_json(ctx.paths.stage_json("ingest"), ref)
         return {"rows": result.rows, "raw_sha256": result.raw_sha256}
@@ -165,6 +188,7 @@ def text_detector(ctx: RunContext) -> Any:
 def run_detect(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "detect"):
         from privacy.detection.scan import detect_table
+
         result = detect_table(ctx.paths.ingested, ctx.policy, text_detector(ctx), out_dir=ctx.paths.work)
         payload = result.to_dict()
         _write_json(ctx.paths.stage_json("detect"), payload)
@@ -178,10 +202,12 @@ def run_detect(ctx: RunContext) -> dict[str, Any]:
 def run_minimise(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "minimise"):
         from privacy.minimise import minimise_table
+
         detect = _read_json(ctx.paths.stage_json("detect"))
         spans = Path(detect["spans_path"]) if detect.get("spans_path") else None
-        result = minimise_table(ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised,
-                                rescan=text_detector(ctx))
+        result = minimise_table(
+            ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised, rescan=text_detector(ctx)
+        )
         _write_json(ctx.paths.stage_json("minimise"), result.to_dict())
         return {"rows": result.rows, "dropped": result.dropped, "spans_redacted": result.spans_redacted}
 
@@ -189,6 +215,7 @@ def run_minimise(ctx: RunContext) -> dict[str, Any]:
 def run_protect(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "protect"):
         from clearhouse import keys
+
         table = pq.read_table(ctx.paths.minimised)
         protected, summary = keys.protect(ctx, table)
         pq.write_table(protected, ctx.paths.protected)
@@ -200,11 +227,17 @@ def run_validate(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "validate"):
         from expectations.gate import validate_version
         from privacy.minimise import PlaceholderAwareDetector
+
         cleared = pq.read_table(ctx.paths.protected)
         raw = pq.read_table(ctx.paths.ingested)
         outcome = validate_version(
-            cleared, ctx.policy, dataset=ctx.dataset, version=ctx.version,
-            suites_dir=ctx.settings.suites_dir, reports_dir=ctx.settings.reports_dir, raw=raw,
+            cleared,
+            ctx.policy,
+            dataset=ctx.dataset,
+            version=ctx.version,
+            suites_dir=ctx.settings.suites_dir,
+            reports_dir=ctx.settings.reports_dir,
+            raw=raw,
             detector=PlaceholderAwareDetector(text_detector(ctx)),
         )
         payload = {
@@ -218,10 +251,15 @@ def run_validate(ctx: RunContext) -> dict[str, Any]:
         }
         _write_json(ctx.paths.stage_json("validate"), payload)
         _write_privacy_report(ctx, outcome)
-        ctx.catalog.update(ctx.dataset, ctx.version, info={
-            "data_docs": payload["data_docs_index"], "warnings": payload["warnings"],
-            "privacy_report": str(ctx.paths.reports / "privacy_report.html"),
-        })
+        ctx.catalog.update(
+            ctx.dataset,
+            ctx.version,
+            info={
+                "data_docs": payload["data_docs_index"],
+                "warnings": payload["warnings"],
+                "privacy_report": str(ctx.paths.reports / "privacy_report.html"),
+            },
+        )
         if not outcome.passed:
             raise ValidationGateError("critical expectations failed: " + "; ".join(outcome.failed_critical))
         return {"passed": True, "warnings": len(outcome.warnings)}
@@ -233,9 +271,14 @@ def _write_privacy_report(ctx: RunContext, outcome: Any) -> None:
 
     detect = _read_json(ctx.paths.stage_json("detect"))
     write_privacy_report(
-        ctx.paths.reports / "privacy_report.html", policy=ctx.policy, dataset=ctx.dataset, version=ctx.version,
-        findings=detect["findings"], treatments={c: describe(col) for c, col in ctx.policy.columns.items()},
-        outcome=outcome, lineage_href=None,
+        ctx.paths.reports / "privacy_report.html",
+        policy=ctx.policy,
+        dataset=ctx.dataset,
+        version=ctx.version,
+        findings=detect["findings"],
+        treatments={c: describe(col) for c, col in ctx.policy.columns.items()},
+        outcome=outcome,
+        lineage_href=None,
     )
 
 
@@ -246,8 +289,9 @@ def run_release(ctx: RunContext) -> dict[str, Any]:
         missing = [s for s in STAGES[:-1] if not ctx.paths.stage_json(s).exists()]
         if info.reasons or info.state == "quarantined" or missing:
             if missing and not info.reasons:
-                ctx.catalog.add_reason(ctx.dataset, ctx.version, "release",
-                                       f"stages did not complete: {', '.join(missing)}", "incomplete")
+                ctx.catalog.add_reason(
+                    ctx.dataset, ctx.version, "release", f"stages did not complete: {', '.join(missing)}", "incomplete"
+                )
             _quarantine(ctx)
             return {"state": "quarantined"}
         # High-risk (E3) data waits outside the cleared zone until a privacy officer approves it.
@@ -255,8 +299,9 @@ def run_release(ctx: RunContext) -> dict[str, Any]:
         target = ctx.paths.pending_release if needs_approval else ctx.paths.cleared
         manifest = write_release(ctx, target)
         state = "awaiting_approval" if needs_approval else "cleared"
-        ctx.catalog.update(ctx.dataset, ctx.version, state=state, rows_out=manifest["rows"],
-                           info={"cleared_path": str(target)})
+        ctx.catalog.update(
+            ctx.dataset, ctx.version, state=state, rows_out=manifest["rows"], info={"cleared_path": str(target)}
+        )
         return {"state": state, "rows": manifest["rows"]}
 
 
@@ -326,5 +371,3 @@ def run_all(ctx: RunContext) -> str:
 
 def table_rows(path: Path) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
-
-

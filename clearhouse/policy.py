@@ -92,8 +92,7 @@ class Column(_Strict):
     def _rules(self) -> Column:
         if self.role is Role.DIRECT_IDENTIFIER and self.treatment in _REVEALING:
             raise ValueError(
-                f"a direct identifier cannot be '{self.treatment}'; "
-                "use drop, pseudonymise, encrypt, mask or redact"
+                f"a direct identifier cannot be '{self.treatment}'; use drop, pseudonymise, encrypt, mask or redact"
             )
         if self.role is Role.FREE_TEXT and self.treatment not in {Treatment.REDACT, Treatment.DROP}:
             raise ValueError("free text must be 'redact' or 'drop': it can hide any kind of personal data")

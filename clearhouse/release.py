@@ -61,8 +61,9 @@ def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, act
     target.mkdir(parents=True, exist_ok=True)
     for name in RELEASE_FILES:
         shutil.copyfile(source / name, target / name)
-    catalog.audit("pull", actor=actor, dataset=dataset, version=info.version,
-                  detail={"rows": manifest["rows"], "to": str(target)})
+    catalog.audit(
+        "pull", actor=actor, dataset=dataset, version=info.version, detail={"rows": manifest["rows"], "to": str(target)}
+    )
     return target
 
 
@@ -83,6 +84,7 @@ def decide(settings: Settings, dataset: str, version: str, *, approve: bool, act
         state = "rejected"
         catalog.add_reason(dataset, version, "approval", f"rejected by {actor}: {note}".strip(": "), "rejected")
     catalog.update(dataset, version, state=state, info={"decided_by": actor})
-    catalog.audit("approve" if approve else "reject", actor=actor, dataset=dataset, version=version,
-                  detail={"note": note[:500]})
+    catalog.audit(
+        "approve" if approve else "reject", actor=actor, dataset=dataset, version=version, detail={"note": note[:500]}
+    )
     return state

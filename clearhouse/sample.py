@@ -16,17 +16,98 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 FIRST = {
-    "female": ["Maria", "Aisha", "Emily", "Sofia", "Chloe", "Priya", "Hannah", "Olivia", "Grace", "Mei",
-               "Fatima", "Laura", "Nora", "Julia", "Sarah", "Amelia", "Zoe", "Elena", "Ruth", "Ingrid"],
-    "male": ["James", "Mohammed", "Lucas", "Daniel", "Wei", "Carlos", "Ethan", "Omar", "Liam", "Noah",
-             "Arjun", "Peter", "Samuel", "Tomas", "David", "Kenji", "Felix", "Ivan", "Hugo", "Victor"],
+    "female": [
+        "Maria",
+        "Aisha",
+        "Emily",
+        "Sofia",
+        "Chloe",
+        "Priya",
+        "Hannah",
+        "Olivia",
+        "Grace",
+        "Mei",
+        "Fatima",
+        "Laura",
+        "Nora",
+        "Julia",
+        "Sarah",
+        "Amelia",
+        "Zoe",
+        "Elena",
+        "Ruth",
+        "Ingrid",
+    ],
+    "male": [
+        "James",
+        "Mohammed",
+        "Lucas",
+        "Daniel",
+        "Wei",
+        "Carlos",
+        "Ethan",
+        "Omar",
+        "Liam",
+        "Noah",
+        "Arjun",
+        "Peter",
+        "Samuel",
+        "Tomas",
+        "David",
+        "Kenji",
+        "Felix",
+        "Ivan",
+        "Hugo",
+        "Victor",
+    ],
     "nonbinary": ["Alex", "Sam", "Jordan", "Robin", "Taylor", "Casey", "Riley", "Jamie"],
 }
-LAST = ["Smith", "Johnson", "Garcia", "Okafor", "Nguyen", "Kowalski", "Brown", "Patel", "Rossi", "Müller",
-        "Jensen", "Silva", "Kim", "Haddad", "O'Brien", "Novak", "Fischer", "Tanaka", "Andersen", "Dubois",
-        "Wright", "Lopez", "Khan", "Moreau", "Walker", "Ivanova", "Schmidt", "Cohen", "Ramirez", "Baker"]
-STREETS = ["Maple Avenue", "Oak Street", "Harbor Road", "Elm Drive", "Cedar Lane", "Station Road",
-           "Hillcrest Boulevard", "Church Street", "Lakeview Terrace", "Mill Lane", "Pine Court", "King Street"]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Garcia",
+    "Okafor",
+    "Nguyen",
+    "Kowalski",
+    "Brown",
+    "Patel",
+    "Rossi",
+    "Müller",
+    "Jensen",
+    "Silva",
+    "Kim",
+    "Haddad",
+    "O'Brien",
+    "Novak",
+    "Fischer",
+    "Tanaka",
+    "Andersen",
+    "Dubois",
+    "Wright",
+    "Lopez",
+    "Khan",
+    "Moreau",
+    "Walker",
+    "Ivanova",
+    "Schmidt",
+    "Cohen",
+    "Ramirez",
+    "Baker",
+]
+STREETS = [
+    "Maple Avenue",
+    "Oak Street",
+    "Harbor Road",
+    "Elm Drive",
+    "Cedar Lane",
+    "Station Road",
+    "Hillcrest Boulevard",
+    "Church Street",
+    "Lakeview Terrace",
+    "Mill Lane",
+    "Pine Court",
+    "King Street",
+]
 CITIES = {
     "US": ["Springfield", "Riverton", "Fairview", "Madison", "Georgetown", "Salem"],
     "GB": ["Bristol", "Leeds", "Norwich", "York", "Bath", "Derby"],
@@ -96,7 +177,7 @@ def generate_support_tickets(rows: int, seed: int = 7, *, skew: str | None = Non
     (``"gender:female"``) to exercise the balance gates."""
     if rows < 1:
         raise ValueError("rows must be at least 1")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, deterministic by design
     labels = dict(LABELS)
     genders = dict(GENDERS)
     if skew:
@@ -105,9 +186,22 @@ def generate_support_tickets(rows: int, seed: int = 7, *, skew: str | None = Non
         if target is None or value not in target:
             raise ValueError(f"unknown skew {skew!r}; use label:<label> or gender:<gender>")
         del target[value]
-    cols: dict[str, list[object]] = {name: [] for name in (
-        "ticket_id", "customer_name", "email", "phone", "street_address", "date_of_birth", "gender",
-        "age", "country", "message", "label")}
+    cols: dict[str, list[object]] = {
+        name: []
+        for name in (
+            "ticket_id",
+            "customer_name",
+            "email",
+            "phone",
+            "street_address",
+            "date_of_birth",
+            "gender",
+            "age",
+            "country",
+            "message",
+            "label",
+        )
+    }
     today = date(2026, 11, 1)
     for i in range(rows):
         gender = _weighted(rng, genders)

@@ -18,9 +18,15 @@ _PUBLIC_INFO = ("pii_found", "warnings", "ethics_risk", "source_name")
 
 def _version(v: VersionInfo) -> dict[str, Any]:
     return {
-        "dataset": v.dataset, "version": v.version, "state": v.state, "reasons": v.reasons,
-        "rows_in": v.rows_in, "rows_out": v.rows_out, "raw_sha256": v.raw_sha256,
-        "created_at": v.created_at.isoformat(), "updated_at": v.updated_at.isoformat(),
+        "dataset": v.dataset,
+        "version": v.version,
+        "state": v.state,
+        "reasons": v.reasons,
+        "rows_in": v.rows_in,
+        "rows_out": v.rows_out,
+        "raw_sha256": v.raw_sha256,
+        "created_at": v.created_at.isoformat(),
+        "updated_at": v.updated_at.isoformat(),
         **{k: v.info[k] for k in _PUBLIC_INFO if k in v.info},
     }
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,8 +70,9 @@ class Operator(ABC):
             )
 
     @abstractmethod
-    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
-              row_offset: int) -> list[Any]:
+    def apply(
+        self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None, row_offset: int
+    ) -> list[Any]:
         """Return the treated values (same length)."""
 
 
@@ -93,8 +95,9 @@ def get_operator(name: str) -> Operator:
 class KeepOperator(Operator):
     name = "keep"
 
-    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
-              row_offset: int) -> list[Any]:
+    def apply(
+        self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None, row_offset: int
+    ) -> list[Any]:
         return values
 
 
@@ -105,8 +108,9 @@ class RedactOperator(Operator):
     name = "redact"
     allowed_params = frozenset({"placeholder"})
 
-    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
-              row_offset: int) -> list[Any]:
+    def apply(
+        self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None, row_offset: int
+    ) -> list[Any]:
         placeholder = str(params.get("placeholder", "<{entity}>"))
         if spans is None:
             return [None if v is None else placeholder.format(entity="REDACTED") for v in values]
@@ -122,7 +126,7 @@ class RedactOperator(Operator):
             for s in sorted(row_spans, key=lambda s: s.start):
                 if s.start < cursor:
                     continue
-                pieces.append(text[cursor:s.start])
+                pieces.append(text[cursor : s.start])
                 pieces.append(placeholder.format(entity=s.entity_type))
                 cursor = s.end
             pieces.append(text[cursor:])
@@ -145,8 +149,9 @@ class MaskOperator(Operator):
         if len(str(params.get("char", "*"))) != 1:
             raise MinimisationError(f"column {column!r}: mask.char must be one character")
 
-    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
-              row_offset: int) -> list[Any]:
+    def apply(
+        self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None, row_offset: int
+    ) -> list[Any]:
         keep_last = int(params.get("keep_last", 2))
         keep_first = int(params.get("keep_first", 0))
         char = str(params.get("char", "*"))
@@ -157,7 +162,7 @@ class MaskOperator(Operator):
                 continue
             text = str(value)
             positions = [i for i, ch in enumerate(text) if ch.isalnum()]
-            visible = set(positions[:keep_first]) | set(positions[len(positions) - keep_last:] if keep_last else [])
+            visible = set(positions[:keep_first]) | set(positions[len(positions) - keep_last :] if keep_last else [])
             out.append("".join(ch if (i in visible or not ch.isalnum()) else char for i, ch in enumerate(text)))
         return out
 
@@ -191,7 +196,9 @@ class GeneraliseOperator(Operator):
             raise MinimisationError(f"column {column!r}: generalise.bin must be a positive integer")
         edges = params.get("edges")
         if edges is not None and (
-            not isinstance(edges, list) or not edges or not all(isinstance(e, int) for e in edges)
+            not isinstance(edges, list)
+            or not edges
+            or not all(isinstance(e, int) for e in edges)
             or edges != sorted(set(edges))
         ):
             raise MinimisationError(f"column {column!r}: generalise.edges must be increasing integers")
@@ -202,8 +209,9 @@ class GeneraliseOperator(Operator):
         if "map" in params and not isinstance(params["map"], dict):
             raise MinimisationError(f"column {column!r}: generalise.map must be a mapping")
 
-    def apply(self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None,
-              row_offset: int) -> list[Any]:
+    def apply(
+        self, values: list[Any], params: Mapping[str, Any], *, spans: SpansByRow | None, row_offset: int
+    ) -> list[Any]:
         if "to" in params:
             return [self._date(v, str(params["to"])) for v in values]
         if "bin" in params:
@@ -244,7 +252,7 @@ class GeneraliseOperator(Operator):
             return None
         if number < edges[0]:
             return f"<{edges[0]}"
-        for low, high in zip(edges, edges[1:], strict=False):
+        for low, high in pairwise(edges):
             if low <= number < high:
                 return f"{low}-{high - 1}"
         return f"{edges[-1]}+"
@@ -304,8 +312,12 @@ def _load_spans(spans_path: Path | None, column: str) -> dict[int, list[Span]]:
         return by_row
     table = pq.read_table(spans_path, filters=[("column", "=", column)])
     for row, start, end, etype, score in zip(
-        table.column("row").to_pylist(), table.column("start").to_pylist(), table.column("end").to_pylist(),
-        table.column("entity_type").to_pylist(), table.column("score").to_pylist(), strict=True,
+        table.column("row").to_pylist(),
+        table.column("start").to_pylist(),
+        table.column("end").to_pylist(),
+        table.column("entity_type").to_pylist(),
+        table.column("score").to_pylist(),
+        strict=True,
     ):
         by_row[row].append(Span(start, end, etype, score))
     return by_row
@@ -331,8 +343,15 @@ def _rescan(values: list[Any], detector: TextDetector, placeholder: str) -> tupl
     return values, extra
 
 
-def minimise_table(ingested: Path, policy: Policy, *, spans_path: Path | None, out_path: Path,
-                   batch_rows: int = 10_000, rescan: TextDetector | None = None) -> MinimiseResult:
+def minimise_table(
+    ingested: Path,
+    policy: Policy,
+    *,
+    spans_path: Path | None,
+    out_path: Path,
+    batch_rows: int = 10_000,
+    rescan: TextDetector | None = None,
+) -> MinimiseResult:
     """Apply the policy's minimisation treatments batch by batch into ``out_path``.
 
     With ``rescan``, redacted free text is scanned again (context changes once names are gone) and what
@@ -341,9 +360,7 @@ def minimise_table(ingested: Path, policy: Policy, *, spans_path: Path | None, o
     kept = policy.kept_columns()
     result = MinimiseResult(output_path=out_path, rows=0)
     result.dropped = [c for c in policy.columns if c not in kept]
-    span_maps = {
-        c: _load_spans(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT
-    }
+    span_maps = {c: _load_spans(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT}
     pf = pq.ParquetFile(ingested)
     writer: pq.ParquetWriter | None = None
     offset = 0

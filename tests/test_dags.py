@@ -31,8 +31,14 @@ SCRIPT = textwrap.dedent("""
 def _dagbag(home: Path, extra: list[Path] | None = None) -> dict[str, object]:
     settings = make_settings(home)
     env = airflow_env(settings, extra)
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(DAGS_FOLDER)], env=env, capture_output=True,
-                         text=True, check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(DAGS_FOLDER)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -45,10 +51,17 @@ def test_every_policy_has_a_dag_without_import_errors(tmp_path: Path) -> None:
     policies = sorted(p.stem for p in (REPO_ROOT / "datasets").glob("*.yaml"))
     assert sorted(dags) == [f"clearhouse__{p}" for p in policies]
     assert dags["clearhouse__support_tickets"] == sorted(
-        ["prepare", "ingest", "detect", "minimise", "protect", "validate", "release"])
+        ["prepare", "ingest", "detect", "minimise", "protect", "validate", "release"]
+    )
     edges = bag["edges"]["clearhouse__support_tickets"]  # type: ignore[index]
-    for a, b in [("prepare", "ingest"), ("ingest", "detect"), ("detect", "minimise"), ("minimise", "protect"),
-                 ("protect", "validate"), ("validate", "release")]:
+    for a, b in [
+        ("prepare", "ingest"),
+        ("ingest", "detect"),
+        ("detect", "minimise"),
+        ("minimise", "protect"),
+        ("protect", "validate"),
+        ("validate", "release"),
+    ]:
         assert [a, b] in edges
 
 

@@ -65,8 +65,12 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
         @task(task_id="prepare")
         def prepare(**context: Any) -> dict[str, Any]:
             params = context["params"]
-            ctx = pipeline.prepare(str(policy_path), source=params.get("source"), version=params.get("version"),
-                                   run_id=str(context["run_id"]))
+            ctx = pipeline.prepare(
+                str(policy_path),
+                source=params.get("source"),
+                version=params.get("version"),
+                run_id=str(context["run_id"]),
+            )
             return ctx.ref()
 
         @task(task_id="release", trigger_rule=TriggerRule.ALL_DONE)
@@ -88,7 +92,7 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
             current = _stage_task(name)(ref)
             previous >> current
             previous = current
-        previous >> release(ref)
+        previous >> release(ref)  # type: ignore[arg-type]  # an XComArg resolves to the dict at run time
     return dag
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,26 +23,30 @@ PLUGINS_FOLDER = REPO_ROOT / "plugins"
 def airflow_env(settings: Settings, extra_policies: list[Path] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     home = settings.airflow_home
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get("CLEARHOUSE_AIRFLOW_DB_URL", f"sqlite:///{home / 'airflow.db'}"),
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-        "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS": "True",
-        # Airflow's own OpenLineage integration is not installed; ours records lineage per stage.
-        "AIRFLOW__OPENLINEAGE__DISABLED": "True",
-        "CLEARHOUSE_HOME": str(settings.home),
-        "CLEARHOUSE_DB_URL": settings.db_url,
-        "CLEARHOUSE_DATASETS": str(settings.datasets_dir),
-        "CLEARHOUSE_SUITES": str(settings.suites_dir),
-        "CLEARHOUSE_SPACY_MODEL": settings.spacy_model,
-        "GX_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
+                "CLEARHOUSE_AIRFLOW_DB_URL", f"sqlite:///{home / 'airflow.db'}"
+            ),
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS": "True",
+            # Airflow's own OpenLineage integration is not installed; ours records lineage per stage.
+            "AIRFLOW__OPENLINEAGE__DISABLED": "True",
+            "CLEARHOUSE_HOME": str(settings.home),
+            "CLEARHOUSE_DB_URL": settings.db_url,
+            "CLEARHOUSE_DATASETS": str(settings.datasets_dir),
+            "CLEARHOUSE_SUITES": str(settings.suites_dir),
+            "CLEARHOUSE_SPACY_MODEL": settings.spacy_model,
+            "GX_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     if extra_policies:
         env["CLEARHOUSE_EXTRA_POLICIES"] = os.pathsep.join(str(p) for p in extra_policies)
     return env
@@ -78,15 +83,25 @@ class DagRunOutcome:
     log_path: Path
 
 
-def run_dag_test(settings: Settings, dag_id: str, conf: dict[str, object], *, log_path: Path,
-                 extra_policies: list[Path] | None = None, stream: bool = False) -> DagRunOutcome:
+def run_dag_test(
+    settings: Settings,
+    dag_id: str,
+    conf: Mapping[str, object],
+    *,
+    log_path: Path,
+    extra_policies: list[Path] | None = None,
+    stream: bool = False,
+) -> DagRunOutcome:
     """``airflow dags test DAG_ID --conf …`` in a subprocess; its output goes to ``log_path``."""
     ensure_airflow_db(settings, settings.airflow_home / "migrate.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [_airflow_bin(), "dags", "test", dag_id, "--conf", json.dumps(conf)]
     with log_path.open("w", encoding="utf-8") as fh:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
-            argv, env=airflow_env(settings, extra_policies), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            argv,
+            env=airflow_env(settings, extra_policies),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         assert proc.stdout is not None

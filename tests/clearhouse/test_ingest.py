@@ -83,14 +83,15 @@ def test_jsonl_and_parquet(tmp_path: Path, policy: Policy) -> None:
         ("people.csv", b"id,name,note,ssn\n1,Ann,x,123\n", r"does not declare: \['ssn'\]"),
         ("people.csv", b"id,name,note\n1,Ann,x\n1,Bo,y\n", r"row_id column 'id' must be unique"),
         ("people.jsonl", b'{"id": 1, "name": "A", "note": "x"}\n{"id": 2, "name": \n', r"line 2: invalid JSON"),
-        ("people.jsonl", b'[1, 2]\n', r"line 1: expected a JSON object"),
+        ("people.jsonl", b"[1, 2]\n", r"line 1: expected a JSON object"),
         ("people.jsonl", b'{"id": 1, "name": {"first": "A"}, "note": "x"}\n', r"nested value"),
         ("people.parquet", b"PAR1 definitely not parquet", r"not a readable Parquet file"),
         ("people.txt", b"id\n1\n", r"cannot be inferred"),
     ],
 )
-def test_bad_inputs_fail_with_clear_errors(tmp_path: Path, policy: Policy, name: str, content: bytes,
-                                           message: str) -> None:
+def test_bad_inputs_fail_with_clear_errors(
+    tmp_path: Path, policy: Policy, name: str, content: bytes, message: str
+) -> None:
     from clearhouse.errors import PolicyError
 
     src = tmp_path / name

@@ -65,8 +65,9 @@ def test_missing_group_is_quarantined(settings: Settings, tmp_path: Path) -> Non
 
 
 def test_k_anonymity_fails_without_generalisation_and_passes_with_it(settings: Settings, tmp_path: Path) -> None:
-    keep_age = {"age:            {role: quasi_identifier, treatment: generalise, params: {edges: [30, 50, 65]}}":
-                "age:            {role: quasi_identifier, treatment: keep}"}
+    keep_age = {
+        "age:            {role: quasi_identifier, treatment: generalise, params: {edges: [30, 50, 65]}}": "age:            {role: quasi_identifier, treatment: keep}"
+    }
     keep_age["k_anonymity: 5"] = "k_anonymity: 2"
     version, state = _run(settings, _policy(tmp_path, **keep_age), 1500).split(":")
     assert state == "quarantined"
@@ -101,8 +102,8 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
     with pytest.raises(ReleaseRefused, match="shredded, not cleared"):
         pull(settings, "support_tickets", v1, tmp_path / "pull")
     # the provider itself refuses too, not only the catalog
-    from privacy.crypto.protect import decrypt_column
     from clearhouse.policy import load_policy
+    from privacy.crypto.protect import decrypt_column
 
     table = pq.read_table(settings.zone("cleared") / "support_tickets" / v1 / "data.parquet")
     with pytest.raises((DecryptionError, Exception), match="shred"):
@@ -115,8 +116,9 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
 
 
 def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = _policy(tmp_path, **{"ethics_risk: E2": "ethics_risk: E3", "k_anonymity: 5": "k_anonymity: 1",
-                                  "l: 2": "l: 1"})
+    policy = _policy(
+        tmp_path, **{"ethics_risk: E2": "ethics_risk: E3", "k_anonymity: 5": "k_anonymity: 1", "l: 2": "l: 1"}
+    )
     version, state = _run(settings, policy, 200).split(":")
     assert state == "awaiting_approval"
     assert not (settings.zone("cleared") / "support_tickets" / version).exists()

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from clearhouse.config import REPO_ROOT
 from clearhouse.errors import PolicyError
 from clearhouse.policy import EthicsRisk, Treatment, load_policy, parse_policy
-from clearhouse.config import REPO_ROOT
 
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 
@@ -38,16 +38,29 @@ def test_sample_policy_loads() -> None:
     [
         (("ethics_risk: E2", "ethics_risk: E4"), r"line 4: ethics_risk: E4 \(prohibited\)"),
         (("ethics_risk: E2", "ethics_risk: E9"), r"line 4: ethics_risk"),
-        (("email: {role: direct_identifier, treatment: pseudonymise}",
-          "email: {role: direct_identifier, treatment: keep}"), r"line 8: columns.email: a direct identifier"),
-        (("body: {role: free_text, treatment: redact}", "body: {role: free_text, treatment: mask}"),
-         r"line 9: columns.body: free text must be"),
-        (("label: {role: label, treatment: keep}", "label: {role: label, treatment: drop}"),
-         r"columns.label: a label column must be 'keep'"),
-        (("id: {role: feature, treatment: keep}", "id: {role: identifier, treatment: keep}"),
-         r"line 7: columns.id.role"),
-        (("id: {role: feature, treatment: keep}", "id: {role: feature, treatment: shred}"),
-         r"line 7: columns.id.treatment"),
+        (
+            (
+                "email: {role: direct_identifier, treatment: pseudonymise}",
+                "email: {role: direct_identifier, treatment: keep}",
+            ),
+            r"line 8: columns.email: a direct identifier",
+        ),
+        (
+            ("body: {role: free_text, treatment: redact}", "body: {role: free_text, treatment: mask}"),
+            r"line 9: columns.body: free text must be",
+        ),
+        (
+            ("label: {role: label, treatment: keep}", "label: {role: label, treatment: drop}"),
+            r"columns.label: a label column must be 'keep'",
+        ),
+        (
+            ("id: {role: feature, treatment: keep}", "id: {role: identifier, treatment: keep}"),
+            r"line 7: columns.id.role",
+        ),
+        (
+            ("id: {role: feature, treatment: keep}", "id: {role: feature, treatment: shred}"),
+            r"line 7: columns.id.treatment",
+        ),
         (("owner: team@example.org\n", "owner: team@example.org\ncolour: blue\n"), r"line 3: colour: Extra inputs"),
         (("id: tickets", "id: ../etc"), r"line 1: id: must be lower-case"),
         (("purpose: Route tickets to the right team.", "purpose: short"), r"line 3: purpose"),

@@ -13,8 +13,11 @@ def test_catalog_api_serves_states_not_values(tmp_path: Path) -> None:
     cat = Catalog(url)
     cat.register_dataset(dataset="ds", owner="o", purpose="p", ethics_risk="E2", policy_path="/p")
     cat.start_version("ds", "20261125T101500Z-a1b2c3")
-    cat.update("ds", "20261125T101500Z-a1b2c3", info={"pii_found": {"email": {"EMAIL_ADDRESS": 3}},
-                                                     "cleared_path": "/secret/path"})
+    cat.update(
+        "ds",
+        "20261125T101500Z-a1b2c3",
+        info={"pii_found": {"email": {"EMAIL_ADDRESS": 3}}, "cleared_path": "/secret/path"},
+    )
     client = TestClient(create_app(url))
     assert client.get("/datasets").json() == ["ds"]
     body = client.get("/datasets/ds/versions/20261125T101500Z-a1b2c3").json()

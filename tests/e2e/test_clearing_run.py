@@ -51,8 +51,9 @@ class Run:
 
     def cli(self, *args: str, isolated: bool = False) -> subprocess.CompletedProcess[str]:
         prefix = _isolated_network_prefix() if isolated else []
-        return subprocess.run([*prefix, *CLI, *args], env=self.env, capture_output=True, text=True, check=False,
-                              timeout=900)
+        return subprocess.run(
+            [*prefix, *CLI, *args], env=self.env, capture_output=True, text=True, check=False, timeout=900
+        )
 
     def version(self) -> str:
         status = json.loads(self.cli("status", "--json").stdout)
@@ -63,13 +64,22 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     home = tmp_path_factory.mktemp("e2e") / "state"
     env = dict(os.environ)
-    env.update({"CLEARHOUSE_HOME": str(home), "CLEARHOUSE_SUITES": str(home / "suites"),
-                "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY, "CLEARHOUSE_ACTOR": "e2e-engineer"})
+    env.update(
+        {
+            "CLEARHOUSE_HOME": str(home),
+            "CLEARHOUSE_SUITES": str(home / "suites"),
+            "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY,
+            "CLEARHOUSE_ACTOR": "e2e-engineer",
+        }
+    )
     env.pop("CLEARHOUSE_DB_URL", None)
     source = home.parent / "tickets.csv"
     r = Run(home, env, source, "", subprocess.CompletedProcess([], 0), [], [], [])
     assert r.cli("init").returncode == 0
-    assert r.cli("sample", "support-tickets", "--rows", str(ROWS), "--seed", str(SEED), "--out", str(source)).returncode == 0
+    assert (
+        r.cli("sample", "support-tickets", "--rows", str(ROWS), "--seed", str(SEED), "--out", str(source)).returncode
+        == 0
+    )
     r.source_sha = hashlib.sha256(source.read_bytes()).hexdigest()
     raw = pacsv.read_csv(source)
     r.emails = raw.column("email").to_pylist()
@@ -117,8 +127,14 @@ def test_pull_writes_verified_release_without_identifiers(run: Run, tmp_path: Pa
 def _texts(run: Run) -> dict[str, str]:
     """Everything a run leaves that a person or a monitoring system reads: logs, XCom, lineage, reports."""
     texts: dict[str, str] = {}
-    for pattern in ("airflow/logs/**/*", "runs/*.log", "lineage/*.jsonl", "reports/**/*.html", "reports/**/*.json",
-                    "zones/work/**/*.json"):
+    for pattern in (
+        "airflow/logs/**/*",
+        "runs/*.log",
+        "lineage/*.jsonl",
+        "reports/**/*.html",
+        "reports/**/*.json",
+        "zones/work/**/*.json",
+    ):
         for p in run.home.glob(pattern):
             if p.is_file():
                 texts[str(p)] = p.read_text(errors="replace")
@@ -127,7 +143,7 @@ def _texts(run: Run) -> dict[str, str]:
         texts["airflow xcom"] = "\n".join(str(row) for row in db.execute("SELECT * FROM xcom"))
     with sqlite3.connect(run.home / "catalog.db") as db:
         for table in ("lineage_events", "ch_versions", "ch_audit"):
-            texts[f"catalog {table}"] = "\n".join(str(row) for row in db.execute(f"SELECT * FROM {table}"))  # noqa: S608
+            texts[f"catalog {table}"] = "\n".join(str(row) for row in db.execute(f"SELECT * FROM {table}"))
     return texts
 
 
