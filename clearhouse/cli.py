@@ -57,8 +57,11 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.kind != "support-tickets":
         raise ConfigError(f"unknown sample {args.kind!r}; available: support-tickets")
-    table = generate_support_tickets(args.rows, seed=args.seed, skew=args.skew)
-    out = write_table(table, Path(args.out))
+    try:
+        table = generate_support_tickets(args.rows, seed=args.seed, skew=args.skew)
+        out = write_table(table, Path(args.out))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     _print(f"wrote {table.num_rows} rows to {out}")
     return EXIT_OK
 

@@ -88,13 +88,26 @@ columns:
   email: {role: direct_identifier, treatment: pseudonymise}
 """)
     src = tmp_path / "in.parquet"
-    pq.write_table(pa.table({
-        "name": ["Ann", "Bo"], "phone": ["555-0100", "555-0101"], "age": ["34", "71"],
-        "note": ["I am Ann", "nothing here"], "email": ["a@x.org", "b@x.org"],
-    }), src)
+    pq.write_table(
+        pa.table(
+            {
+                "name": ["Ann", "Bo"],
+                "phone": ["555-0100", "555-0101"],
+                "age": ["34", "71"],
+                "note": ["I am Ann", "nothing here"],
+                "email": ["a@x.org", "b@x.org"],
+            }
+        ),
+        src,
+    )
     spans = tmp_path / "spans.parquet"
-    pq.write_table(pa.table({"row": [0], "column": ["note"], "start": [5], "end": [8], "entity_type": ["PERSON"],
-                             "score": [0.9]}, schema=SPANS_SCHEMA), spans)
+    pq.write_table(
+        pa.table(
+            {"row": [0], "column": ["note"], "start": [5], "end": [8], "entity_type": ["PERSON"], "score": [0.9]},
+            schema=SPANS_SCHEMA,
+        ),
+        spans,
+    )
     result = minimise_table(src, policy, spans_path=spans, out_path=tmp_path / "out.parquet", batch_rows=1)
     out = pq.read_table(tmp_path / "out.parquet")
     assert out.column_names == ["phone", "age", "note", "email"]
@@ -105,3 +118,34 @@ columns:
     assert out.column("email").to_pylist() == ["a@x.org", "b@x.org"]
     assert result.dropped == ["name"]
     assert result.spans_redacted == 1
+
+
+class _NamesDetector:
+    """Fake detector: flags capitalised words after 'is', and the word PERSON (as NER noise would)."""
+
+    def detect_many(self, texts: list[str | None]) -> list[list[Span]]:
+        import re
+
+        out: list[list[Span]] = []
+        for t in texts:
+            spans = [Span(m.start(1), m.end(1), "PERSON", 0.9) for m in re.finditer(r"\bis ([A-Z][a-z]+)", t or "")]
+            spans += [Span(m.start(), m.end(), "ORGANIZATION", 0.9) for m in re.finditer(r"PERSON", t or "")]
+            out.append(spans)
+        return out
+
+
+def test_placeholder_aware_detector_ignores_placeholders() -> None:
+    from privacy.minimise import PlaceholderAwareDetector
+
+    found = PlaceholderAwareDetector(_NamesDetector()).detect_many(["hi <PERSON>, this is Ann", None])
+    assert [(s.start, s.end) for s in found[0]] == [(21, 24)]
+    assert found[1] == []
+
+
+def test_rescan_redacts_what_the_first_pass_uncovered() -> None:
+    from privacy.minimise import _rescan
+
+    values: list[object] = ["<PERSON> said his name is Bob", "nothing to see", None]
+    out, extra = _rescan(values, _NamesDetector(), "<{entity}>")
+    assert out == ["<PERSON> said his name is <PERSON>", "nothing to see", None]
+    assert extra == 1

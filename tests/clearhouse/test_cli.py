@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clearhouse.cli import main
+from clearhouse.config import REPO_ROOT
+
+
+def test_bad_policy_exits_2_and_names_the_field(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text().replace("ethics_risk: E2", "ethics_risk: E4")
+    )
+    assert main(["run", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert "ethics_risk: E4 (prohibited)" in err and "line" in err
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir())
+
+
+def test_missing_source_exits_2(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["run", str(REPO_ROOT / "datasets" / "support_tickets.yaml"), "--source", str(tmp_path / "nope.csv")]) == 2
+    )
+    assert "input not found" in capsys.readouterr().err
+
+
+def test_pull_unknown_and_path_tricks_are_refused(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pull", "nothing_here", "--to", str(tmp_path)]) == 1
+    assert "unknown dataset" in capsys.readouterr().err
+    assert main(["pull", "../etc", "--to", str(tmp_path)]) == 2
+    assert "invalid dataset id" in capsys.readouterr().err
+    assert main(["pull", "support_tickets", "--version", "../../x", "--to", str(tmp_path)]) == 2
+    assert "invalid version id" in capsys.readouterr().err
+
+
+def test_sample_is_deterministic(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.parquet"
+    assert main(["sample", "support-tickets", "--rows", "50", "--seed", "5", "--out", str(a)]) == 0
+    assert main(["sample", "support-tickets", "--rows", "50", "--seed", "5", "--out", str(b)]) == 0
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    assert pacsv.read_csv(a).to_pylist()[0]["ticket_id"] == pq.read_table(b).to_pylist()[0]["ticket_id"]
+    assert main(["sample", "support-tickets", "--rows", "5", "--out", str(tmp_path / "x.txt")]) == 2
+
+
+def test_decrypt_needs_the_officer_role(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARHOUSE_ACTOR", "lena-labeler")
+    assert main(["decrypt", "support_tickets", "--version", "20261125T101500Z-a1b2c3", "--to", str(tmp_path)]) == 1
+    assert "does not hold the officer role" in capsys.readouterr().err
