@@ -7,6 +7,7 @@ comes from DAG arguments, only from the environment of the process that runs the
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -49,14 +50,37 @@ def require_keyring(settings: Settings) -> None:
         raise KeyringError(f"key provider unavailable: {type(exc).__name__}") from exc
 
 
-def protect(ctx: RunContext, table: pa.Table) -> tuple[pa.Table, dict[str, Any]]:
-    """Encrypt / pseudonymise the policy's columns of one version."""
+def protect_file(ctx: RunContext, source: Path, target: Path, *, batch_rows: int = 50_000) -> dict[str, Any]:
+    """Encrypt / pseudonymise the policy's columns of one version, batch by batch (flat memory).
+
+    Row identity for the AEAD associated data is the row's index in the whole version (or the row id),
+    so batches pass their offset. Returns per-column counts and key ids (never values)."""
+    import pyarrow.parquet as pq
+
     from privacy.crypto.protect import protect_table
 
-    protected, result = protect_table(
-        table, ctx.policy, provider_for(ctx.settings), dataset=ctx.dataset, version=ctx.version
-    )
-    return protected, result.to_dict()
+    provider = provider_for(ctx.settings)
+    columns: dict[str, dict[str, Any]] = {}
+    offset = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch])
+            protected, result = protect_table(
+                table, ctx.policy, provider, dataset=ctx.dataset, version=ctx.version, row_offset=offset
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(target, protected.schema)
+            writer.write_table(protected)
+            offset += table.num_rows
+            for col in result.to_dict()["columns"]:
+                seen = columns.setdefault(col["column"], {**col, "protected": 0, "nulls": 0})
+                seen["protected"] += col["protected"]
+                seen["nulls"] += col["nulls"]
+    finally:
+        if writer is not None:
+            writer.close()
+    return {"dataset": ctx.dataset, "version": ctx.version, "rows": offset, "columns": list(columns.values())}
 
 
 def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) -> list[str]:

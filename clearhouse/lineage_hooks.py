@@ -100,3 +100,21 @@ def stage_run(ctx: RunContext, name: str) -> Iterator[None]:
         yield
         if name == "ingest":
             run.inputs = _refs(ctx, inputs)
+
+
+def export_version_events(ctx: RunContext, path: Path) -> None:
+    """Write the version's lineage events (as stored) next to its reports. Never fails the caller."""
+    import json
+
+    from lineage.store import LineageStore
+
+    try:
+        store = LineageStore(ctx.settings.db_url)
+        events = []
+        for stage in STAGE_IO:
+            events += store.events(run_id=run_id_for(ctx.dataset, ctx.version, stage))
+        events.sort(key=lambda e: str(e.get("eventTime", "")))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(events, indent=2), encoding="utf-8")
+    except Exception as exc:
+        log.warning("lineage export failed (%s)", type(exc).__name__)

@@ -216,11 +216,9 @@ def run_protect(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "protect"):
         from clearhouse import keys
 
-        table = pq.read_table(ctx.paths.minimised)
-        protected, summary = keys.protect(ctx, table)
-        pq.write_table(protected, ctx.paths.protected)
+        summary = keys.protect_file(ctx, ctx.paths.minimised, ctx.paths.protected)
         _write_json(ctx.paths.stage_json("protect"), summary)
-        return {"rows": protected.num_rows, "columns": protected.column_names}
+        return {"rows": summary["rows"], "columns": [c["column"] for c in summary["columns"]]}
 
 
 def run_validate(ctx: RunContext) -> dict[str, Any]:
@@ -278,12 +276,21 @@ def _write_privacy_report(ctx: RunContext, outcome: Any) -> None:
         findings=detect["findings"],
         treatments={c: describe(col) for c, col in ctx.policy.columns.items()},
         outcome=outcome,
-        lineage_href=None,
+        lineage_href="lineage.json",
     )
 
 
 def run_release(ctx: RunContext) -> dict[str, Any]:
     """Final gate: cleared only if every stage passed (E3 waits for an officer); else quarantined."""
+    from clearhouse import lineage_hooks
+
+    result = _release(ctx)
+    # after the release stage's own events, so the officer's copy of the lineage is complete
+    lineage_hooks.export_version_events(ctx, ctx.paths.reports / "lineage.json")
+    return result
+
+
+def _release(ctx: RunContext) -> dict[str, Any]:
     info = ctx.catalog.get(ctx.dataset, ctx.version)
     with stage(ctx, "release"):
         missing = [s for s in STAGES[:-1] if not ctx.paths.stage_json(s).exists()]

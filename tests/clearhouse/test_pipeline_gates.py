@@ -65,9 +65,8 @@ def test_missing_group_is_quarantined(settings: Settings, tmp_path: Path) -> Non
 
 
 def test_k_anonymity_fails_without_generalisation_and_passes_with_it(settings: Settings, tmp_path: Path) -> None:
-    keep_age = {
-        "age:            {role: quasi_identifier, treatment: generalise, params: {edges: [30, 50, 65]}}": "age:            {role: quasi_identifier, treatment: keep}"
-    }
+    generalised_age = "age:            {role: quasi_identifier, treatment: generalise, params: {edges: [30, 50, 65]}}"
+    keep_age = {generalised_age: "age:            {role: quasi_identifier, treatment: keep}"}
     keep_age["k_anonymity: 5"] = "k_anonymity: 2"
     version, state = _run(settings, _policy(tmp_path, **keep_age), 1500).split(":")
     assert state == "quarantined"
@@ -131,3 +130,43 @@ def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch
         require_role(settings, "officer")
     assert decide(settings, "support_tickets", version, approve=True, actor="olivia") == "cleared"
     assert pull(settings, "support_tickets", version, tmp_path / "out").exists()
+
+
+def _assert_failed_closed(settings: Settings, version: str, stage: str, message: str, src_sha: str) -> None:
+    import hashlib
+
+    info = Catalog(settings.db_url).get("support_tickets", version)
+    assert info.state == "quarantined"
+    assert any(r["stage"] == stage and message in r["message"] for r in info.reasons), info.reasons
+    assert not (settings.zone("cleared") / "support_tickets" / version).exists()
+    src = next(settings.home.glob("in-*.csv"))
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == src_sha
+
+
+def _prepared(settings: Settings, tmp_path: Path) -> tuple[object, str]:
+    import hashlib
+
+    src = settings.home / "in-100.csv"
+    write_table(generate_support_tickets(100, seed=1), src)
+    ctx = prepare(_policy(tmp_path), source=src, settings=settings)
+    return ctx, hashlib.sha256(src.read_bytes()).hexdigest()
+
+
+def test_detection_error_fails_closed(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    ctx, sha = _prepared(settings, tmp_path)
+    ctx.settings = dataclasses.replace(settings, spacy_model="no_such_model_installed")  # type: ignore[attr-defined]
+    assert run_all(ctx) == "quarantined"  # type: ignore[arg-type]
+    _assert_failed_closed(settings, ctx.version, "detect", "will not be downloaded at run time", sha)  # type: ignore[attr-defined]
+
+
+def test_encryption_error_fails_closed(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    keys.provider_for(settings).purpose_key("ticket_routing")  # keyring created under the test master key
+    ctx, sha = _prepared(settings, tmp_path)
+    monkeypatch.setenv("CLEARHOUSE_MASTER_KEY", base64.urlsafe_b64encode(b"\x01" * 32).decode())
+    assert run_all(ctx) == "quarantined"  # type: ignore[arg-type]
+    _assert_failed_closed(settings, ctx.version, "protect", "master key does not match", sha)  # type: ignore[attr-defined]
+    assert not (settings.zone("work") / "support_tickets" / ctx.version / "protected.parquet").exists()  # type: ignore[attr-defined]
