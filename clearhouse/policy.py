@@ -180,6 +180,18 @@ class Policy(_Strict):
     expectations: list[Expectation] = Field(default_factory=list)
     #: k for the k-anonymity gate over quasi-identifiers (0 disables it)
     k_anonymity: int = Field(default=0, ge=0)
+    #: Airflow schedule of the dataset's DAG (cron expression or preset such as "@daily"); none = manual
+    schedule: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        presets = {"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@continuous"}
+        if value in presets or len(value.split()) == 5:
+            return value
+        raise ValueError(f"schedule {value!r} must be a 5-field cron expression or one of {sorted(presets)}")
 
     @field_validator("id", "purpose_id")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
     with DAG(
         dag_id=dag_id_for(policy.id),
         description=f"Clear {policy.id} for labeling ({policy.ethics_risk.value})",
-        schedule=None,
+        schedule=policy.schedule,
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         tags=["clearhouse", policy.ethics_risk.value],
         params={

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -77,6 +78,16 @@ def ensure_airflow_db(settings: Settings, log_path: Path | None = None) -> None:
     marker.write_text("ok\n", encoding="utf-8")
 
 
+_STARTING = re.compile(r"\[DAG TEST\] starting task_id=(\w+)")
+
+
+def _progress(line: str) -> str | None:
+    """One short line per task start (Airflow's own output goes to the run log)."""
+    if match := _STARTING.search(line):
+        return f"      task {match.group(1)} ...\n"
+    return None
+
+
 @dataclass(frozen=True)
 class DagRunOutcome:
     returncode: int
@@ -109,5 +120,7 @@ def run_dag_test(
             fh.write(line)
             if stream:
                 sys.stderr.write(line)
+            elif progress := _progress(line):
+                sys.stderr.write(progress)
         code = proc.wait()
     return DagRunOutcome(code, log_path)

@@ -170,3 +170,19 @@ def test_encryption_error_fails_closed(settings: Settings, tmp_path: Path, monke
     assert run_all(ctx) == "quarantined"  # type: ignore[arg-type]
     _assert_failed_closed(settings, ctx.version, "protect", "master key does not match", sha)  # type: ignore[attr-defined]
     assert not (settings.zone("work") / "support_tickets" / ctx.version / "protected.parquet").exists()  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+def test_pipeline_with_catalog_and_lineage_on_postgres(settings: Settings, tmp_path: Path, pg_url: str) -> None:
+    import dataclasses
+
+    from lineage.store import LineageStore
+
+    pg_settings = dataclasses.replace(settings, db_url=pg_url)
+    policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1", "l: 2": "l: 1"})
+    version, state = _run(pg_settings, policy, 200).split(":")
+    assert state == "cleared", _reasons(pg_settings, version)
+    assert Catalog(pg_url).get("support_tickets", version).rows_out == 200
+    events = LineageStore(pg_url).events(job_name="clearhouse__support_tickets.protect")
+    assert {e["eventType"] for e in events} == {"START", "COMPLETE"}
+    assert pull(pg_settings, "support_tickets", version, tmp_path / "out").exists()

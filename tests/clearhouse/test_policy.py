@@ -119,3 +119,15 @@ def test_source_path_expansion(tmp_path: Path) -> None:
     assert relative.source_path(tmp_path / "p.yaml", tmp_path) == tmp_path / "data.csv"
     with pytest.raises(PolicyError, match="only"):
         parse_policy(BASE.replace("data.csv", "'$HOME/x.csv'")).source_path(None, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "ok"), [("@daily", True), ("0 3 * * 1", True), ("tomorrow", False), ("* * *", False)]
+)
+def test_schedule(schedule: str, ok: bool) -> None:
+    text = BASE + f"schedule: '{schedule}'\n"
+    if ok:
+        assert parse_policy(text).schedule == schedule
+    else:
+        with pytest.raises(PolicyError, match="schedule"):
+            parse_policy(text)
