@@ -85,3 +85,10 @@ class LineageError(ClearhouseError):
     """Lineage could not be recorded or verified. Never fails a data task by itself."""
 
     code = "lineage"
+
+
+class StageError(ClearhouseError):
+    """An unexpected error inside a pipeline stage, reported without the library's message (which may
+    quote data); the full traceback is kept in the version's work zone."""
+
+    code = "internal"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -149,9 +150,31 @@ def stage(ctx: RunContext, name: str) -> Iterator[None]:
             raise
         except Exception as exc:
             # Unexpected errors fail closed too; only the type is recorded (messages may quote data).
-            ctx.catalog.add_reason(ctx.dataset, ctx.version, name, f"internal error ({type(exc).__name__})", "internal")
+            trace = ctx.paths.work / f"{name}.traceback"
+            _keep_traceback(trace, exc)
+            ctx.catalog.add_reason(
+                ctx.dataset,
+                ctx.version,
+                name,
+                f"internal error ({type(exc).__name__}); traceback kept in the work zone: {trace.name}",
+                "internal",
+            )
             ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
             raise
+
+
+def _keep_traceback(path: Path, exc: BaseException) -> None:
+    """Keep a full traceback for engineers where the data already lives (work zone, mode 0600), since
+    exception messages from libraries may quote cell values and must not reach task logs."""
+    import traceback
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        log.warning("could not keep the traceback of a failed stage")
 
 
 # ------------------------------------------------------------------------------------------------ stages

@@ -16,7 +16,7 @@ from airflow.sdk import DAG, Param, TriggerRule, task
 
 from clearhouse import pipeline
 from clearhouse.config import load_settings
-from clearhouse.errors import ClearhouseError, ReleaseRefused
+from clearhouse.errors import ClearhouseError, ReleaseRefused, StageError
 from clearhouse.policy import Policy, load_policy
 
 log = logging.getLogger("clearhouse.dags")
@@ -43,7 +43,17 @@ def _stage_task(name: str) -> Any:
     @task(task_id=name)
     def run(ref: dict[str, Any]) -> dict[str, Any]:
         ctx = pipeline.RunContext.from_ref(ref)
-        return pipeline.STAGE_FUNCS[name](ctx)
+        try:
+            return pipeline.STAGE_FUNCS[name](ctx)
+        except ClearhouseError as exc:
+            # Our messages name causes, never values; drop the chained library exception, whose text
+            # Airflow would print into the task log.
+            raise type(exc)(str(exc)) from None
+        except Exception as exc:
+            raise StageError(
+                f"stage {name} failed with {type(exc).__name__}; details are kept in the version's work zone "
+                "(library messages may quote data)"
+            ) from None
 
     return run
 
