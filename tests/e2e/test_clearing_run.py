@@ -117,6 +117,11 @@ def test_pull_writes_verified_release_without_identifiers(run: Run, tmp_path: Pa
     assert "customer_name" not in table.column_names and "street_address" not in table.column_names
     csv_text = (target / "data.csv").read_text()
     assert not [e for e in run.emails if e in csv_text]
+    # a labeler's copy carries no key material: no master key, no wrapped keys from the keyring
+    keyring = json.loads((run.home / "keys" / "keyring.json").read_text())
+    secrets = [TEST_MASTER_KEY, *(w for w in json.dumps(keyring).split('"') if len(w) >= 40)]
+    pulled = "".join((target / n).read_text(errors="replace") for n in ("data.csv", "manifest.json"))
+    assert not [s for s in secrets if s in pulled]
     assert all(v.startswith("psd_") for v in table.column("email").to_pylist())
     assert all(v.startswith("chv1.gcm.") for v in table.column("phone").to_pylist())
     # pulling into a non-empty target is refused rather than overwriting
