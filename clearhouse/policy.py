@@ -217,9 +217,9 @@ class Policy(_Strict):
             if self.columns[self.row_id].treatment is Treatment.DROP:
                 raise ValueError(f"row_id {self.row_id!r} cannot be dropped")
         for exp in self.expectations:
-            col = exp.kwargs().get("column")
-            if isinstance(col, str) and col not in self.columns:
-                raise ValueError(f"expectation {exp.type} names undeclared column {col!r}")
+            for col in _named_columns(exp.kwargs()):
+                if col not in self.columns:
+                    raise ValueError(f"expectation {exp.type} names undeclared column {col!r}")
         return self
 
     @property
@@ -247,6 +247,21 @@ class Policy(_Strict):
             base = policy_file.parent if policy_file else Path.cwd()
             path = base / path
         return path
+
+
+#: expectation arguments that name columns (single names or lists)
+_COLUMN_ARGS = ("column", "column_list", "quasi_identifiers", "sensitive_column", "group_column", "label_column")
+
+
+def _named_columns(kwargs: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for key in _COLUMN_ARGS:
+        value = kwargs.get(key)
+        if isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, list):
+            names += [v for v in value if isinstance(v, str)]
+    return names
 
 
 # --------------------------------------------------------------------------------------------- loading

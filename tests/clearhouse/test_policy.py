@@ -131,3 +131,9 @@ def test_schedule(schedule: str, ok: bool) -> None:
     else:
         with pytest.raises(PolicyError, match="schedule"):
             parse_policy(text)
+
+
+def test_expectation_column_lists_are_checked() -> None:
+    text = BASE + "expectations:\n  - {type: expect_k_anonymity, quasi_identifiers: [id, zip], k: 5}\n"
+    with pytest.raises(PolicyError, match="undeclared column 'zip'"):
+        parse_policy(text)

@@ -193,3 +193,28 @@ def test_second_run_on_existing_state_fails_closed_on_malformed_input(run: Run, 
     refused = run.cli("pull", "support_tickets", "--version", quarantined, "--to", str(tmp_path / "x"))
     assert refused.returncode == 1 and "quarantined, not cleared" in refused.stderr
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
+def test_skewed_sample_through_airflow_is_quarantined_naming_the_balance_check(run: Run, tmp_path: Path) -> None:
+    skewed = tmp_path / "skewed.csv"
+    made = run.cli(
+        "sample",
+        "support-tickets",
+        "--rows",
+        str(ROWS),
+        "--seed",
+        str(SEED),
+        "--skew",
+        "label:refund",
+        "--out",
+        str(skewed),
+    )
+    assert made.returncode == 0
+    result = run.cli("run", str(POLICY), "--source", str(skewed), isolated=True)
+    assert result.returncode == 1
+    assert "state        QUARANTINED" in result.stdout
+    assert "[validate] critical expectations failed: expect_column_label_balance(label)" in result.stdout
+    assert "expected label 'refund' is missing" in result.stdout
+    version = json.loads(run.cli("status", "--json").stdout)[-1]["version"]
+    report = run.home / "reports" / "support_tickets" / version / "privacy_report.html"
+    assert "expect_column_label_balance" in report.read_text()
