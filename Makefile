@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(VENV)/bin/clearhouse demo --rows 5000
 
-test: $(STAMP)
+# Tooling is enforced: lint and strict typing run before the tests.
+test: $(STAMP) lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

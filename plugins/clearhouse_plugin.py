@@ -12,4 +12,7 @@ from clearhouse.web import create_app
 
 class ClearhousePlugin(AirflowPlugin):
     name = "clearhouse"
-    fastapi_apps = [  # noqa: RUF012 - Airflow's plugin API reads this class attribute{"app": create_app(), "url_prefix": "/clearhouse", "name": "Clearhouse catalog"}]
+    # Airflow's plugin API reads this class attribute.
+    fastapi_apps = [  # noqa: RUF012
+        {"app": create_app(), "url_prefix": "/clearhouse", "name": "Clearhouse catalog"},
+    ]

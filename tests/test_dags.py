@@ -71,3 +71,14 @@ def test_invalid_extra_policy_is_skipped_not_fatal(tmp_path: Path) -> None:
     bag = _dagbag(tmp_path / "state", [bad])
     assert bag["errors"] == {}
     assert "clearhouse__support_tickets" in bag["dags"]  # type: ignore[operator]
+
+
+def test_plugin_loads_and_mounts_the_catalog_api(tmp_path: Path) -> None:
+    env = airflow_env(make_settings(tmp_path / "state"))
+    airflow = Path(sys.executable).with_name("airflow")
+    out = subprocess.run(
+        [str(airflow), "plugins", "-o", "json"], env=env, capture_output=True, text=True, check=True, timeout=300
+    )
+    assert "Failed to import plugin" not in out.stdout + out.stderr
+    plugins = {p["name"]: p for p in json.loads(out.stdout)}
+    assert plugins["clearhouse"]["fastapi_apps"][0]["url_prefix"] == "/clearhouse"

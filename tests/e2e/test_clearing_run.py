@@ -96,6 +96,8 @@ def test_run_clears_the_version(run: Run) -> None:
     assert "pull with    clearhouse pull support_tickets --version" in run.result.stdout
     status = json.loads(run.cli("status", "--json").stdout)
     assert [s["state"] for s in status] == ["cleared"]
+    log = next((run.home / "runs").glob("*.log")).read_text()
+    assert "Failed to import plugin" not in log and "[error" not in log
 
 
 def test_raw_input_untouched_and_landed_read_only(run: Run) -> None:
