@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -36,13 +35,15 @@ def read_records(path: Path) -> Iterator[tuple[int, str, str]]:
     with fh:
         lineno = 0
         try:
-            for lineno, line in enumerate(fh, start=1):  # noqa: B007 - used in the error below
+            for lineno, line in enumerate(fh, start=1):
                 if not line.strip():
                     raise IngestError(f"{path}: line {lineno}: empty line; expected a JSON object")
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise IngestError(f"{path}: line {lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+                    raise IngestError(
+                        f"{path}: line {lineno}: not valid JSON ({exc.msg}, column {exc.colno})"
+                    ) from None
                 if not isinstance(record, dict):
                     raise IngestError(f"{path}: line {lineno}: expected a JSON object with 'id' and 'text'")
                 rid, text = record.get("id"), record.get("text")
@@ -77,14 +78,24 @@ def scan_file(src: Path, out: Path, detector: Any, *, progress: bool = True, chu
             for chunk in _chunks(read_records(src), chunk_lines):
                 results = detector.detect_many([text for _, _, text in chunk])
                 for (_, rid, _), spans in zip(chunk, results, strict=True):
-                    sink.write(json.dumps({"id": rid, "spans": [
-                        {"start": s.start, "end": s.end, "entity_type": s.entity_type, "score": s.score}
-                        for s in spans]}, ensure_ascii=False) + "\n")
+                    sink.write(
+                        json.dumps(
+                            {
+                                "id": rid,
+                                "spans": [
+                                    {"start": s.start, "end": s.end, "entity_type": s.entity_type, "score": s.score}
+                                    for s in spans
+                                ],
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
                 done += len(chunk)
                 if progress:
                     rate = done / max(time.perf_counter() - started, 1e-9)
                     sys.stderr.write(f"scan-text: {done} lines ({rate:.0f} lines/s)\n")
-        os.replace(tmp, out)
+        tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
     return done
@@ -111,9 +122,11 @@ def cmd_scan_text(args: argparse.Namespace, settings: Settings) -> int:
 @extra_command
 def _register_scan_text(sub: Any) -> None:
     p = sub.add_parser("scan-text", help="detect personal data in a JSON Lines file of {id, text} records")
-    p.add_argument("input", help="JSON Lines input: one {\"id\": str, \"text\": str} object per line")
-    p.add_argument("--out", required=True, help="JSON Lines output: {\"id\", \"spans\"} per input line")
+    p.add_argument("input", help='JSON Lines input: one {"id": str, "text": str} object per line')
+    p.add_argument("--out", required=True, help='JSON Lines output: {"id", "spans"} per input line')
     p.add_argument("--entities", default=None, help="comma-separated entity types to report (default: all)")
-    p.add_argument("--policy", default=None, help="take threshold, countries, allow list and recognizers from this policy")
+    p.add_argument(
+        "--policy", default=None, help="take threshold, countries, allow list and recognizers from this policy"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_scan_text)

@@ -21,16 +21,17 @@ _patched = False
 
 def ensure_offline() -> None:
     """Make tldextract use its bundled suffix list only (idempotent)."""
-    global _patched
+    global _patched  # noqa: PLW0603 - a process-wide, idempotent patch
     if _patched:
         return
     import tldextract
     import tldextract.tldextract as impl
 
     impl.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
-    # Presidio logs recognizer decisions at DEBUG/INFO; they can quote text. Keep them quiet.
-    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
-    logging.getLogger("presidio-anonymizer").setLevel(logging.WARNING)
+    # Presidio logs recognizer decisions at DEBUG/INFO (they can quote text) and a per-document WARNING
+    # for every unmapped spaCy label (thousands of lines per run). Errors still get through.
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    logging.getLogger("presidio-anonymizer").setLevel(logging.ERROR)
     _patched = True
 
 

@@ -1,7 +1,9 @@
-"""The detect stage over a whole table: structured columns classified, free text scanned row by row.
+"""The detect stage over a whole table, streamed batch by batch (memory stays flat).
 
-Outputs counts per column (never values) and, for free-text columns, the spans (row, offsets, type,
-score) that the minimise stage redacts. Spans are offsets, not text, so they hold no personal data.
+Structured columns are profiled column-wise and vectorised (:mod:`privacy.detection.columns`); free-text
+columns go through the text detector in batches. Outputs counts per column (never values) and, for
+free-text columns, the spans (row, offsets, type, score) that the minimise stage redacts. Spans are
+offsets, not text, so they hold no personal data.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clearhouse.policy import Policy, Role, Treatment
-from privacy.detection.columns import classify_column
+from privacy.detection.columns import ColumnProfiler
 from privacy.detection.types import ColumnFindings, TextDetector
 
 #: entity types that must not appear in a column declared clean (feature/label kept as is)
@@ -51,60 +53,65 @@ def _declared_clean(policy: Policy, column: str) -> bool:
 
 
 def _clean_column_problem(f: ColumnFindings) -> str | None:
+    """A readable reason to block release when a column declared clean holds personal data."""
     if not f.rows_scanned:
         return None
     hits = {e: s.count for e, s in f.entities.items() if e in BLOCKING_ENTITIES}
     if not hits:
         return None
-    share = max(hits.values()) / f.rows_scanned
+    base = int(f.evidence.get("non_empty", f.rows_scanned)) or f.rows_scanned
+    entity = max(hits, key=lambda e: hits[e])
+    share = hits[entity] / base
     if share < CLEAN_COLUMN_LIMIT:
         return None
-    entity = max(hits, key=lambda e: hits[e])
     return (
-        f"column {f.column!r} is declared clean but {share:.0%} of its scanned rows hold {entity} "
-        f"({hits[entity]} of {f.rows_scanned}); declare its role and a treatment in the policy"
+        f"column {f.column!r} is declared clean (role feature/label, treatment keep) but about {share:.0%} "
+        f"of its non-empty values hold {entity} ({hits[entity]} of {base} rows); declare its role "
+        "and a treatment in the policy, or fix the data"
     )
 
 
+def _text_columns(policy: Policy) -> list[str]:
+    return [c for c in policy.columns_with(role=Role.FREE_TEXT) if policy.columns[c].treatment is not Treatment.DROP]
+
+
 def detect_table(ingested: Path, policy: Policy, detector: TextDetector, *, out_dir: Path,
-                 batch_rows: int = 2_000) -> DetectionResult:
-    """Run detection over ``ingested`` (Parquet) as the policy directs."""
+                 batch_rows: int = 16_384) -> DetectionResult:
+    """Run detection over ``ingested`` (Parquet) as the policy directs, in one streamed pass."""
     pf = pq.ParquetFile(ingested)
-    findings: list[ColumnFindings] = []
-    text_columns = [c for c in policy.columns_with(role=Role.FREE_TEXT) if policy.columns[c].treatment is not Treatment.DROP]
-    structured = [c for c in policy.columns if c not in text_columns and policy.columns[c].role is not Role.FREE_TEXT]
-    sample = policy.detection.column_sample or 200
-    for column in structured:
-        values = pq.read_table(ingested, columns=[column]).column(0)
-        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-            values = values.cast(pa.string())
-        findings.append(classify_column(column, values, detector, sample=sample))
+    present = set(pf.schema_arrow.names)
+    text_columns = [c for c in _text_columns(policy) if c in present]
+    structured = [c for c in policy.columns
+                  if c in present and policy.columns[c].role is not Role.FREE_TEXT]
+    sample = policy.detection.column_sample
+    regions = list(policy.detection.countries)
+    profilers = {c: ColumnProfiler(c, regions, confirm=_declared_clean(policy, c)) for c in structured}
+    text_findings = {c: ColumnFindings(column=c, kind="free_text") for c in text_columns}
 
     spans_path: Path | None = None
+    writer: pq.ParquetWriter | None = None
     if text_columns:
         out_dir.mkdir(parents=True, exist_ok=True)
         spans_path = out_dir / "spans.parquet"
-        with pq.ParquetWriter(spans_path, SPANS_SCHEMA) as writer:
+        writer = pq.ParquetWriter(spans_path, SPANS_SCHEMA)
+    offset = 0
+    try:
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=structured + text_columns):
+            if not sample or offset < sample:
+                for column in structured:
+                    values = batch.column(column)
+                    if sample:
+                        values = values.slice(0, sample - offset)
+                    profilers[column].add(values)
             for column in text_columns:
-                f = ColumnFindings(column=column, kind="free_text")
-                offset = 0
-                for batch in pf.iter_batches(batch_size=batch_rows, columns=[column]):
-                    texts = batch.column(0).to_pylist()
-                    rows: dict[str, list[object]] = {n: [] for n in SPANS_SCHEMA.names}
-                    for i, spans in enumerate(detector.detect_many(texts)):
-                        f.add_spans(spans)
-                        for s in spans:
-                            rows["row"].append(offset + i)
-                            rows["column"].append(column)
-                            rows["start"].append(s.start)
-                            rows["end"].append(s.end)
-                            rows["entity_type"].append(s.entity_type)
-                            rows["score"].append(s.score)
-                    offset += batch.num_rows
-                    if rows["row"]:
-                        writer.write_table(pa.table(rows, schema=SPANS_SCHEMA))
-                findings.append(f)
+                _scan_text_batch(batch.column(column).to_pylist(), column, offset, detector=detector,
+                                 findings=text_findings[column], writer=writer)
+            offset += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
 
+    findings = [profilers[c].finish(detector) for c in structured] + [text_findings[c] for c in text_columns]
     result = DetectionResult(findings=findings, spans_path=spans_path)
     for f in findings:
         if f.kind == "structured" and _declared_clean(policy, f.column):
@@ -112,3 +119,19 @@ def detect_table(ingested: Path, policy: Policy, detector: TextDetector, *, out_
             if problem:
                 result.blocking.append(problem)
     return result
+
+
+def _scan_text_batch(texts: list[str | None], column: str, offset: int, *, detector: TextDetector,
+                     findings: ColumnFindings, writer: pq.ParquetWriter | None) -> None:
+    rows: dict[str, list[object]] = {n: [] for n in SPANS_SCHEMA.names}
+    for i, spans in enumerate(detector.detect_many(texts)):
+        findings.add_spans(spans)
+        for s in spans:
+            rows["row"].append(offset + i)
+            rows["column"].append(column)
+            rows["start"].append(s.start)
+            rows["end"].append(s.end)
+            rows["entity_type"].append(s.entity_type)
+            rows["score"].append(s.score)
+    if rows["row"] and writer is not None:
+        writer.write_table(pa.table(rows, schema=SPANS_SCHEMA))

@@ -1,0 +1,260 @@
+"""Throughput of detect + minimise on the sample support-tickets table, against vanilla Presidio.
+
+Clearhouse: ``detect_table`` + ``minimise_table`` over a Parquet file of ``--rows`` rows (default 20,000)
+with the ``datasets/support_tickets.yaml`` policy — once with the free-text ``message`` column and once
+without it. Each run happens in a fresh subprocess so its peak RSS is clean; the 200,000-row memory check
+(``--memory-rows``) runs the same way.
+
+Vanilla: Presidio ``BatchAnalyzerEngine`` + ``BatchAnonymizerEngine`` (default recognizers, the same
+spaCy model) over the first ``--vanilla-rows`` rows (default 1,000), reported as rows/s.
+
+Recall on the table: gold mentions are the row's own personal values (name, first/last name, email,
+phone, address, date of birth as written, order and account numbers) found inside its message; a mention
+counts as found when a predicted span overlaps it. Both detectors are scored on the vanilla subset.
+
+NER floor: the spaCy model alone (only its ``ner`` pipe) over the message column with ``nlp.pipe``.
+
+    .venv/bin/python benchmarks/throughput.py [--rows 20000] [--vanilla-rows 1000] [--memory-rows 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+POLICY = REPO / "datasets" / "support_tickets.yaml"
+TEXT_COLUMN = "message"
+_CHUNK = 20_000
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process and of its (waited-for) children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def write_table(rows: int, path: Path, *, with_text: bool) -> None:
+    """Write the sample table in chunks (so generating it does not dominate memory)."""
+    import pyarrow.parquet as pq
+
+    from clearhouse.sample import generate_support_tickets
+
+    writer = None
+    try:
+        for i, start in enumerate(range(0, rows, _CHUNK)):
+            table = generate_support_tickets(min(_CHUNK, rows - start), seed=7 + i)
+            if not with_text:
+                table = table.drop_columns([TEXT_COLUMN])
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def load_policy(with_text: bool) -> Any:
+    import yaml
+
+    from clearhouse.policy import Policy
+
+    data = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    if not with_text:
+        del data["columns"][TEXT_COLUMN]
+        data["expectations"] = [e for e in data.get("expectations", [])
+                                if TEXT_COLUMN not in (e.get("column"), *e.get("column_list", []))]
+    return Policy.model_validate(data)
+
+
+# --------------------------------------------------------------------------------- one measured run
+def run_clearhouse(rows: int, with_text: bool) -> dict[str, Any]:
+    """Generate, then time detect + minimise (model load and worker start-up excluded)."""
+    from clearhouse.config import load_settings
+    from privacy.detection.scan import detect_table
+    from privacy.detection.text import PresidioTextDetector
+    from privacy.minimise import minimise_table
+
+    policy = load_policy(with_text)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.parquet"
+        # generate in a child so the data's Python objects do not count towards this process's peak
+        subprocess.run([sys.executable, __file__, "--_write", str(rows), str(src), "1" if with_text else "0"],
+                       check=True)
+        warm = Path(tmp) / "warm.parquet"
+        subprocess.run([sys.executable, __file__, "--_write", "600", str(warm), "1" if with_text else "0"],
+                       check=True)
+        detector = PresidioTextDetector(policy.detection, load_settings().spacy_model)
+        # warm-up outside the timing, as for vanilla (whose model is loaded before timing): start the
+        # workers and let phonenumbers, pyarrow and the regex caches load once
+        detect_table(warm, policy, detector, out_dir=Path(tmp) / "warm")
+        base = dict(detector.stats)
+        t0 = time.perf_counter()
+        result = detect_table(src, policy, detector, out_dir=Path(tmp) / "work")
+        t_detect = time.perf_counter() - t0
+        minimise_table(src, policy, spans_path=result.spans_path, out_path=Path(tmp) / "min.parquet")
+        elapsed = time.perf_counter() - t0
+        detector.close()
+        return {
+            "rows": rows, "with_text": with_text, "seconds": elapsed, "detect_seconds": t_detect,
+            "rows_per_s": rows / elapsed, "peak_rss_mb": peak_rss_mb(),
+            "ner_texts": detector.stats["ner_texts"] - base["ner_texts"],
+            "texts": detector.stats["texts"] - base["texts"], "blocking": len(result.blocking),
+        }
+
+
+def in_subprocess(rows: int, with_text: bool) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--_run", str(rows), "1" if with_text else "0"],
+                         check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+# --------------------------------------------------------------------------------------- vanilla
+def vanilla(rows: int, with_text: bool) -> tuple[dict[str, Any], list[list[tuple[int, int]]]]:
+    from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_anonymizer import BatchAnonymizerEngine
+
+    from clearhouse.config import load_settings
+    from clearhouse.sample import generate_support_tickets
+    from privacy.detection.offline import ensure_offline
+
+    ensure_offline()
+    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": load_settings().spacy_model}])
+    engine.load()
+    analyzer = BatchAnalyzerEngine(analyzer_engine=AnalyzerEngine(nlp_engine=engine))
+    anonymizer = BatchAnonymizerEngine()
+    table = generate_support_tickets(rows)
+    if not with_text:
+        table = table.drop_columns([TEXT_COLUMN])
+    data = {name: table.column(name).to_pylist() for name in table.column_names}
+    t0 = time.perf_counter()
+    results = list(analyzer.analyze_dict(data, language="en"))
+    anonymizer.anonymize_dict(results)
+    elapsed = time.perf_counter() - t0
+    spans: list[list[tuple[int, int]]] = []
+    for res in results:
+        if res.key == TEXT_COLUMN:
+            spans = [[(r.start, r.end) for r in row] for row in res.recognizer_results]  # type: ignore[union-attr]
+    return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed}, spans
+
+
+# ---------------------------------------------------------------------------------------- recall
+def gold_mentions(rows: int) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """The row's own personal values as they occur in its message (see the module docstring)."""
+    from clearhouse.sample import generate_support_tickets
+
+    table = generate_support_tickets(rows).to_pylist()
+    texts, gold = [], []
+    for row in table:
+        text = row[TEXT_COLUMN]
+        first, last = row["customer_name"].split(" ", 1)
+        values = {row["customer_name"], first, last, row["email"], row["phone"], row["street_address"]}
+        found: list[tuple[int, int]] = []
+        for v in sorted(values, key=len, reverse=True):
+            for m in re.finditer(re.escape(v), text, re.IGNORECASE):
+                if not any(s < m.end() and m.start() < e for s, e in found):
+                    found.append(m.span())
+        for m in re.finditer(r"\b(?:ORD|ord|A)-\d{6}\b|\b\d{8}\b|\b\d{2} [A-Z][a-z]+ \d{4}\b", text):
+            if not any(s < m.end() and m.start() < e for s, e in found):
+                found.append(m.span())
+        texts.append(text)
+        gold.append(found)
+    return texts, gold
+
+
+def recall(gold: list[list[tuple[int, int]]], pred: list[list[tuple[int, int]]]) -> float:
+    total = sum(len(g) for g in gold)
+    hit = sum(1 for g, p in zip(gold, pred, strict=True) for s, e in g if any(ps < e and s < pe for ps, pe in p))
+    return hit / total if total else 1.0
+
+
+def ner_floor(rows: int) -> dict[str, float]:
+    from clearhouse.config import load_settings
+    from clearhouse.sample import generate_support_tickets
+    from privacy.detection.ner import load_ner
+
+    nlp = load_ner(load_settings().spacy_model)
+    texts = generate_support_tickets(rows).column(TEXT_COLUMN).to_pylist()
+    t0 = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=256):
+        pass
+    one = rows / (time.perf_counter() - t0)
+    return {"msgs_per_s_1proc": one, "msgs_per_s_all_cores_ideal": one * (os.cpu_count() or 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--vanilla-rows", type=int, default=1_000)
+    parser.add_argument("--memory-rows", type=int, default=200_000, help="0 skips the memory check")
+    parser.add_argument("--no-vanilla", action="store_true")
+    args = parser.parse_args(argv)
+
+    print(f"support tickets, policy {POLICY.relative_to(REPO)}, {os.cpu_count()} CPUs")
+    ours_mixed = in_subprocess(args.rows, True)
+    ours_struct = in_subprocess(args.rows, False)
+    print(f"clearhouse  mixed            {ours_mixed['rows']:>7} rows  {ours_mixed['rows_per_s']:>9.0f} rows/s  "
+          f"(detect {ours_mixed['detect_seconds']:.2f}s of {ours_mixed['seconds']:.2f}s; "
+          f"NER on {ours_mixed['ner_texts']} of {ours_mixed['texts']} messages)  "
+          f"peak RSS {ours_mixed['peak_rss_mb']:.0f} MB")
+    print(f"clearhouse  structured-only  {ours_struct['rows']:>7} rows  {ours_struct['rows_per_s']:>9.0f} rows/s  "
+          f"peak RSS {ours_struct['peak_rss_mb']:.0f} MB")
+
+    from clearhouse.config import load_settings
+    from clearhouse.policy import load_policy as load
+    from privacy.detection.text import PresidioTextDetector
+
+    texts, gold = gold_mentions(args.vanilla_rows)
+    detector = PresidioTextDetector(load(POLICY).detection, load_settings().spacy_model)
+    ours_pred = [[(s.start, s.end) for s in spans] for spans in detector.detect_many(texts)]
+    detector.close()
+    ours_recall = recall(gold, ours_pred)
+    if not args.no_vanilla:
+        van_mixed, van_spans = vanilla(args.vanilla_rows, True)
+        van_struct, _ = vanilla(args.vanilla_rows, False)
+        van_recall = recall(gold, van_spans)
+        print(f"vanilla     mixed            {van_mixed['rows']:>7} rows  {van_mixed['rows_per_s']:>9.1f} rows/s  "
+              f"(measured on a {args.vanilla_rows}-row subset)")
+        print(f"vanilla     structured-only  {van_struct['rows']:>7} rows  {van_struct['rows_per_s']:>9.1f} rows/s  "
+              f"(measured on a {args.vanilla_rows}-row subset)")
+        print(f"speed-up    mixed {ours_mixed['rows_per_s'] / van_mixed['rows_per_s']:.1f}x   "
+              f"structured-only {ours_struct['rows_per_s'] / van_struct['rows_per_s']:.1f}x")
+        print(f"message recall on the {args.vanilla_rows}-row subset ({sum(map(len, gold))} gold mentions): "
+              f"clearhouse {ours_recall:.3f}  vanilla {van_recall:.3f}")
+    else:
+        print(f"message recall on the {args.vanilla_rows}-row subset: clearhouse {ours_recall:.3f}")
+    floor = ner_floor(min(args.rows, 5_000))
+    print(f"NER floor   spaCy ner pipe alone over the messages: {floor['msgs_per_s_1proc']:.0f} msgs/s on 1 core "
+          f"(~{floor['msgs_per_s_all_cores_ideal']:.0f} msgs/s ideal on all cores); clearhouse mixed reached "
+          f"{ours_mixed['rows_per_s']:.0f} rows/s by sending NER only {ours_mixed['ner_texts']} of "
+          f"{ours_mixed['texts']} messages")
+    if args.memory_rows:
+        big = in_subprocess(args.memory_rows, True)
+        ratio = big["peak_rss_mb"] / ours_mixed["peak_rss_mb"]
+        print(f"memory      peak RSS {ours_mixed['peak_rss_mb']:.0f} MB at {args.rows} rows, "
+              f"{big['peak_rss_mb']:.0f} MB at "
+              f"{args.memory_rows} rows ({ratio:.2f}x; {big['rows_per_s']:.0f} rows/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--_run":
+        print(json.dumps(run_clearhouse(int(sys.argv[2]), sys.argv[3] == "1")))
+        raise SystemExit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "--_write":
+        write_table(int(sys.argv[2]), Path(sys.argv[3]), with_text=sys.argv[4] == "1")
+        raise SystemExit(0)
+    raise SystemExit(main())

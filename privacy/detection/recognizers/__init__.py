@@ -1,0 +1,85 @@
+"""Clearhouse's recognizers, one per module named by role, and the set a policy gets.
+
+Registry by string key (``RECOGNIZERS``) so a policy or a test can refer to them by name.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import RecognizerRegistry
+from presidio_analyzer.nlp_engine import NlpEngine
+
+from clearhouse.errors import DetectionError
+from clearhouse.policy import Detection
+from privacy.detection.recognizers.age import AgeRecognizer
+from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from privacy.detection.recognizers.context_id import ContextIdRecognizer
+from privacy.detection.recognizers.date import DateRecognizer
+from privacy.detection.recognizers.facility import FacilityRecognizer
+from privacy.detection.recognizers.initial_name import InitialNameRecognizer
+from privacy.detection.recognizers.name_cue import NameCueRecognizer
+from privacy.detection.recognizers.phone import PhoneRecognizer
+from privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
+from privacy.detection.recognizers.postal_code import PostalCodeRecognizer
+from privacy.detection.recognizers.presidio_pattern import PresidioPatternRecognizer
+from privacy.detection.recognizers.signature_name import SignatureNameRecognizer
+from privacy.detection.recognizers.street_address import StreetAddressRecognizer
+from privacy.detection.recognizers.title_name import TitleNameRecognizer
+from privacy.detection.recognizers.url import UrlRecognizer
+
+__all__ = ["RECOGNIZERS", "Candidate", "TextRecognizer", "build_recognizers"]
+
+#: Clearhouse's own recognizers by name (the phone recognizer takes the policy's regions)
+RECOGNIZERS: dict[str, type[TextRecognizer]] = {
+    "title_name": TitleNameRecognizer,
+    "name_cue": NameCueRecognizer,
+    "signature_name": SignatureNameRecognizer,
+    "initial_name": InitialNameRecognizer,
+    "facility": FacilityRecognizer,
+    "url": UrlRecognizer,
+    "context_id": ContextIdRecognizer,
+    "date": DateRecognizer,
+    "age": AgeRecognizer,
+    "street_address": StreetAddressRecognizer,
+    "postal_code": PostalCodeRecognizer,
+}
+
+#: Presidio predefined recognizers replaced by Clearhouse's (phone, date, URL) or needing NLP artefacts
+_REPLACED = {"PhoneRecognizer", "DateRecognizer", "UrlRecognizer", "SpacyRecognizer", "StanzaRecognizer",
+             "TransformersRecognizer", "GLiNERRecognizer"}
+_PRESIDIO_COUNTRY = {"GB": "uk"}
+
+
+class _NoNlp(NlpEngine):  # pragma: no cover - never called: only pattern recognizers are loaded
+    """Stand-in so ``load_predefined_recognizers`` does not build (and download) a spaCy engine."""
+
+    def load(self) -> None: ...
+    def is_loaded(self) -> bool: return True
+    def process_text(self, text, language):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+    def process_batch(self, texts, language, batch_size=1, n_process=1, **kw):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+    def is_stopword(self, word, language): return False  # type: ignore[no-untyped-def]
+    def is_punct(self, word, language): return False  # type: ignore[no-untyped-def]
+    def get_supported_entities(self): return []  # type: ignore[no-untyped-def]
+    def get_supported_languages(self): return ["en"]  # type: ignore[no-untyped-def]
+
+
+def presidio_pattern_recognizers(cfg: Detection) -> list[TextRecognizer]:
+    """Presidio's predefined pattern recognizers for the policy's language and countries only (so a
+    US policy never reports UK NHS numbers on US phone numbers)."""
+    registry = RecognizerRegistry(supported_languages=[cfg.language])
+    countries = [_PRESIDIO_COUNTRY.get(c, c.lower()) for c in cfg.countries]
+    try:
+        registry.load_predefined_recognizers(languages=[cfg.language], nlp_engine=_NoNlp(), countries=countries)
+    except Exception as exc:
+        raise DetectionError(f"cannot load Presidio recognizers: {type(exc).__name__}: {exc}") from exc
+    return [PresidioPatternRecognizer(r) for r in registry.recognizers if type(r).__name__ not in _REPLACED]
+
+
+def build_recognizers(cfg: Detection) -> list[TextRecognizer]:
+    """Every pattern recognizer a policy gets: Presidio's (country-scoped), Clearhouse's, the policy's."""
+    recognizers: list[TextRecognizer] = presidio_pattern_recognizers(cfg)
+    recognizers.append(PhoneRecognizer(list(cfg.countries)))
+    recognizers += [cls() for cls in RECOGNIZERS.values()]
+    recognizers += [PolicyPatternRecognizer(spec, i) for i, spec in enumerate(cfg.recognizers)]
+    return recognizers

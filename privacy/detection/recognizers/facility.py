@@ -1,0 +1,60 @@
+"""Named places a person was at: "Frederick Memorial", "holy cross hospital", "transferred to Riverton"."""
+
+from __future__ import annotations
+
+import re
+
+from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from privacy.detection.recognizers.words import NOT_NAMES, name_like
+
+_KIND = (r"hospital|hosp|medical\s+cent(?:er|re)|memorial|clinic|infirmary|health\s+cent(?:er|re)|"
+         r"nursing\s+home|rehab(?:ilitation)?(?:\s+cent(?:er|re))?|hospice|sanatorium|campus|university|college|"
+         r"school|academy|church|mosque|synagogue|temple|prison|jail|penitentiary|county|parish|township")
+_WORDS = r"[^\W\d_][\w'\u2019.-]*(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,2}"
+_BEFORE_KIND = re.compile(rf"\b(?P<v>{_WORDS})[ \t]+(?:{_KIND})\b", re.IGNORECASE)
+_MOVED = re.compile(
+    r"\b(?:transferr?ed|transfer|admitted|readmitted|went|go|going|gone|moved|sent|discharged|brought|taken|"
+    r"returned|referred|relocated|presented|arrived|flown|flying|flew|drove|travell?ing|travell?ed|lives?|"
+    r"living|born|raised|resides?|residing)"
+    r"[ \t]+(?:back[ \t]+)?(?:to|from|at|in)[ \t]+(?:the[ \t]+)?"
+    r"(?P<v>[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u2019-]*)?)",
+    re.IGNORECASE,
+)
+
+
+class FacilityRecognizer(TextRecognizer):
+    """LOCATION: the name words before a facility word ("X hospital", 0.7) and the place after a
+    movement verb ("admitted to X", "lives in X", 0.55) when it is not a common word."""
+
+    name = "facility"
+    prefilter = re.compile(
+        r"\b(?:" + _KIND + r"|transfer|admitted|went|go|going|gone|moved|sent|discharged|brought|taken|returned|"
+        r"referred|relocated|presented|arrived|flown|flying|travel|flew|drove|live|living|born|raised|resid)",
+        re.IGNORECASE,
+    )
+    entities = ("LOCATION",)
+
+    def find(self, text: str) -> list[Candidate]:
+        out: list[Candidate] = []
+        for m in _BEFORE_KIND.finditer(text):
+            words = m.group("v").split()
+            # keep the trailing run of non-common words: "went to holy cross hospital" → "holy cross"
+            keep: list[str] = []
+            for w in reversed(words):
+                if w.lower().strip(".") in NOT_NAMES or not any(c.isalpha() for c in w):
+                    break
+                keep.insert(0, w)
+            if not keep:
+                continue
+            start = text.rfind(keep[0], m.start("v"), m.end("v"))
+            out.append(Candidate(start, m.end("v"), "LOCATION", 0.7))
+        for m in _MOVED.finditer(text):
+            words = m.group("v").split()
+            # notes write places in any case: take uncommon words (not verbs, adjectives, function words)
+            if not name_like(words[0], cased=False):
+                continue
+            end = m.start("v") + len(words[0])
+            if len(words) > 1 and name_like(words[1], cased=False):
+                end = m.end("v")
+            out.append(Candidate(m.start("v"), end, "LOCATION", 0.55))
+        return out

@@ -1,0 +1,37 @@
+"""Names written as an initial and a surname: "E. Welsh aware", "Z. MILLER", "s. roberto rrt"."""
+
+from __future__ import annotations
+
+import re
+
+from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from privacy.detection.recognizers.words import NOT_NAMES, common_word
+
+_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
+_INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\w'\u2019-]+)(?!\.\w)")
+
+
+class InitialNameRecognizer(TextRecognizer):
+    """PERSON for an initial followed by a surname-like word written in the same case as the initial
+    (so "E. coli" — capital initial, lower-case word — is not a name) and is no function word. The
+    initial is a strong cue, so adjectives that are also surnames ("E. Welsh") still count."""
+
+    name = "initial_name"
+    entities = ("PERSON",)
+    prefilter = re.compile(r"(?<![\w.])[^\W\d_]\.[ \t]?[^\W\d_]{2}")
+
+    def find(self, text: str) -> list[Candidate]:
+        out: list[Candidate] = []
+        for m in _INITIAL.finditer(text):
+            initial, word = m.group("i"), m.group("v")
+            if len(word) < 3 or word.lower() in NOT_NAMES:
+                continue
+            if initial.isupper():
+                same_case = word[0].isupper() and (word[1:].islower() or word.isupper())
+            else:
+                same_case = word.islower()
+            # without case to go by ("R. WRIST", "v. monitor"), a common word is no surname
+            uncased = word.isupper() or word.islower()
+            if same_case and not (uncased and common_word(word)) and _VOWEL.search(word):
+                out.append(Candidate(m.start(), m.end("v"), "PERSON", 0.6))
+        return out

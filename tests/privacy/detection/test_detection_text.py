@@ -1,0 +1,109 @@
+"""The free-text detector end to end: offsets, casing, country scoping, policy lists, entity filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearhouse.policy import Detection, RecognizerSpec
+from privacy.detection.text import PresidioTextDetector, merge_spans, needs_ner
+from privacy.detection.types import Span
+
+
+def spans_text(detector: PresidioTextDetector, text: str) -> dict[str, str]:
+    """substring → entity type for every span found in ``text`` (checks offsets index ``text``)."""
+    (spans,) = detector.detect_many([text])
+    for s in spans:
+        assert 0 <= s.start < s.end <= len(text)
+    return {text[s.start:s.end]: s.entity_type for s in spans}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hi, this is Marguerite Olsen, call me at (415) 555-0199 or m.olsen@example.org",
+     {"Marguerite Olsen", "(415) 555-0199", "m.olsen@example.org"}),
+    ("MY KETTLE STOPPED WORKING. CALL ME AT 415-555-0142. ANNA KOWALSKI",
+     {"415-555-0142", "ANNA KOWALSKI"}),
+    ("hi its dr quimby, my card 4539 1488 0343 6467 was charged twice", {"quimby", "4539 1488 0343 6467"}),
+    ("Case number 2021-CV-004512 was filed on 03/04/2021 by Mr. Tobias Wren",
+     {"2021-CV-004512", "03/04/2021", "Tobias Wren"}),
+    ("My SSN is 536-22-8741 and my IBAN is GB82 WEST 1234 5698 7654 32", {"536-22-8741"}),
+    ("Visitor from 203.0.113.45 used a 72 year old browser", {"203.0.113.45", "72"}),
+])
+def test_finds_personal_data(us_detector: PresidioTextDetector, text: str, expected: set[str]) -> None:
+    got = spans_text(us_detector, text)
+    for want in expected:
+        assert any(want in k for k in got), f"{want!r} not found in {sorted(got)}"
+
+
+@pytest.mark.parametrize("text", [
+    "The router keeps disconnecting since the update.",
+    "please reset my password, it does not work",
+    "PT COMFORTABLE OVERNIGHT. LUNGS CLEAR. WILL CONTINUE TO MONITOR.",
+    "Vent settings unchanged at 12/700/.5/5, sats 98%.",
+])
+def test_leaves_clean_text_alone(us_detector: PresidioTextDetector, text: str) -> None:
+    assert spans_text(us_detector, text) == {}
+
+
+def test_offsets_index_the_original_text(us_detector: PresidioTextDetector) -> None:
+    text = "Ünïcode first — then Mr. Álvaro Núñez at álvaro.n@example.com"
+    got = spans_text(us_detector, text)
+    assert "álvaro.n@example.com" in got
+    assert any("Núñez" in k for k in got)
+
+
+def test_us_policy_reports_no_nhs_numbers_on_us_phones(us_detector: PresidioTextDetector,
+                                                       gb_detector: PresidioTextDetector) -> None:
+    text = "call 401-555-0134 or 943 476 5919 please"
+    assert "UK_NHS" not in spans_text(us_detector, text).values()
+    gb = spans_text(gb_detector, "NHS number 943 476 5919")
+    assert gb.get("943 476 5919") == "UK_NHS"
+
+
+def test_allow_list_deny_list_and_custom_regex(model_name: str) -> None:
+    cfg = Detection(
+        allow_list=["Hannelore Sturm"],
+        recognizers=[
+            RecognizerSpec(entity="PROJECT", deny_list=["Bluebird"]),
+            RecognizerSpec(entity="BADGE_ID", patterns=[{"name": "b", "regex": r"BDG\d{5}", "score": 0.3}],
+                           context=["badge"]),
+        ],
+    )
+    det = PresidioTextDetector(cfg, model_name, processes=1)
+    text = "BDG54321 was printed on an old form. Hannelore Sturm leads project bluebird; badge BDG12345."
+    got = spans_text(det, text)
+    assert "Hannelore Sturm" not in got
+    assert got.get("bluebird") == "PROJECT"
+    assert got.get("BDG12345") == "BADGE_ID"  # 0.3 + context → above the 0.5 threshold
+    assert "BDG54321" not in got
+
+
+def test_entities_filter_and_empty_inputs(model_name: str) -> None:
+    det = PresidioTextDetector(Detection(), model_name, entities=["EMAIL_ADDRESS"], processes=1)
+    out = det.detect_many(["Mr. Ambrose Quill, a.quill@example.net", None, "", "   "])
+    assert [[s.entity_type for s in spans] for spans in out] == [["EMAIL_ADDRESS"], [], [], []]
+
+
+def test_merge_spans_unions_overlaps() -> None:
+    merged = merge_spans([Span(0, 5, "A", 0.5), Span(3, 9, "B", 0.9), Span(12, 14, "C", 0.7)])
+    assert merged == [Span(0, 9, "B", 0.9), Span(12, 14, "C", 0.7)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Please call me back.", False),
+    ("the order never came", False),
+    ("I met Rosalind yesterday", True),
+    ("Kenji Barlow wrote this", True),
+])
+def test_ner_gate(text: str, expected: bool) -> None:
+    assert needs_ner(text, []) is expected
+
+
+@pytest.mark.slow
+def test_parallel_matches_serial(model_name: str) -> None:
+    texts = [f"Ticket {i}: Mr. Wendell Quarry at 415-555-{i % 10000:04d}, order ORD-{100000 + i}" for i in range(600)]
+    serial = PresidioTextDetector(Detection(), model_name, processes=1).detect_many(texts)
+    parallel = PresidioTextDetector(Detection(), model_name, processes=2)
+    try:
+        assert parallel.detect_many(texts) == serial
+    finally:
+        parallel.close()
