@@ -38,7 +38,7 @@ from privacy.detection.recognizers.base import (
     words_after,
     words_before,
 )
-from privacy.detection.recognizers.words import NOT_NAMES, common_word, text_case
+from privacy.detection.recognizers.words import NOT_NAMES, common_word, name_like, text_case
 from privacy.detection.types import Span
 
 #: pattern-only national identifiers that collide with phone and card numbers (Presidio's known FPs)
@@ -137,6 +137,9 @@ _LIST_BEFORE = re.compile(r"(?P<v>[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u20
                           r"(?:[ \t]*,[ \t]*|[ \t]+and[ \t]+|[ \t]*&[ \t]*)$")
 
 
+_NEXT_WORD = re.compile(r" ([^\W\d_]+(?:['\u2019-][^\W\d_]+)*)(?![\w'\u2019-])")
+
+
 def _name_words(value: str, cased: bool) -> bool:
     words = value.split()
     return bool(words) and all(
@@ -158,6 +161,13 @@ def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
             taken.append((start, end))
             added.append(Candidate(start, end, "PERSON", 0.6))
 
+    for c in people:
+        # A lone given name followed by an uncapitalised surname ("Amelia schmidt"): people often type
+        # surnames in lower case, and leaving the surname next to a redacted given name re-identifies.
+        if " " not in text[c.start:c.end].strip():
+            m = _NEXT_WORD.match(text, c.end)
+            if m and m.group(1).islower() and name_like(m.group(1), cased=False):
+                add(m.start(1), m.end(1))
     for c in people:  # one level: lists are only extended from names found by the detectors
         m = _LIST_AFTER.match(text, c.end)
         if m and _name_words(m.group("v"), cased):

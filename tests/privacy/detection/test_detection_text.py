@@ -107,3 +107,17 @@ def test_parallel_matches_serial(model_name: str) -> None:
         assert parallel.detect_many(texts) == serial
     finally:
         parallel.close()
+
+
+@pytest.mark.parametrize(("text", "surname", "expected"), [
+    ("hi its Amelia schmidt, package went astray", "schmidt", True),
+    ("this is Kenji o'brien writing again", "o'brien", True),
+    ("Thanks, Chloe wants a refund", "wants", False),
+    ("Sorry, Maria called twice", "called", False),
+])
+def test_lower_case_surname_after_a_given_name(us_detector: PresidioTextDetector, text: str, surname: str,
+                                               expected: bool) -> None:
+    spans = us_detector.detect_many([text])[0]
+    start = text.index(surname)
+    covered = any(s.start <= start and start + len(surname) <= s.end for s in spans)
+    assert covered is expected
