@@ -1,4 +1,4 @@
-"""Calendar dates and years: "8/23", "2/8/1935", "2000-04-16", "May 16, 2015", "nov. 2016", "'88".
+"""Calendar dates and years: "3/14", "7/9/1961", "2019-03-07", "June 3, 2021", "oct. 2018", "'79".
 
 Times of day are not reported: alone they do not identify anyone, and clinical and support text is
 full of them.
@@ -79,7 +79,7 @@ class DateRecognizer(TextRecognizer):
             if not (_valid_md(a, b) or (year and _valid_md(b, a))):
                 continue
             if year and len(year) == 2 and a > 12:
-                continue  # "15/5/40" reads as a setting, not a day-first date with a 2-digit year
+                continue  # "18/6/30" reads as a setting, not a day-first date with a 2-digit year
             if year:
                 score = 0.85
             elif m.group("s") != "/":

@@ -1,4 +1,4 @@
-"""Names written as an initial and a surname: "E. Welsh aware", "Z. MILLER", "s. roberto rrt"."""
+"""Names written as an initial and a surname: "K. Hollis aware", "T. BARNETT", "j. fenwick rn"."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\
 class InitialNameRecognizer(TextRecognizer):
     """PERSON for an initial followed by a surname-like word written in the same case as the initial
     (so "E. coli" — capital initial, lower-case word — is not a name) and is no function word. The
-    initial is a strong cue, so adjectives that are also surnames ("E. Welsh") still count."""
+    initial is a strong cue, so adjectives that are also surnames ("K. Brown") still count."""
 
     name = "initial_name"
     entities = ("PERSON",)
@@ -30,7 +30,7 @@ class InitialNameRecognizer(TextRecognizer):
                 same_case = word[0].isupper() and (word[1:].islower() or word.isupper())
             else:
                 same_case = word.islower()
-            # without case to go by ("R. WRIST", "v. monitor"), a common word is no surname
+            # without case to go by ("L. KNEE", "v. drip"), a common word is no surname
             uncased = word.isupper() or word.islower()
             if same_case and not (uncased and common_word(word)) and _VOWEL.search(word):
                 out.append(Candidate(m.start(), m.end("v"), "PERSON", 0.6))

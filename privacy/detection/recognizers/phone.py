@@ -10,7 +10,7 @@ import phonenumbers
 
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 
-# separators are spaces, dots and dashes (slashes are lab values and ratios, "70/37/7.36"), except the
+# separators are spaces, dots and dashes (slashes are lab values and ratios, "65/41/7.29"), except the
 # North-American 3/3/4 grouping; bare runs of 10-13 digits are parsed too
 _SHAPE = re.compile(
     r"(?<![\w/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?|\d{2,5}(?:[ .-]|[ ]?-[ ]?))"
@@ -63,7 +63,7 @@ class PhoneRecognizer(TextRecognizer):
                 continue  # a bare run of digits that is not a valid number is an ID or an amount
             groups = len(re.findall(r"\d+", value))
             # three or more digit groups with 8+ digits is how phone numbers are written worldwide
-            # one consistent separator: "78-84 28 98-100" is a list of ranges, not a number
+            # one consistent separator: "62-70 31 95-99" is a list of ranges, not a number
             seps = {sep.strip() or " " for sep in re.findall(r"[^\d+()]+", value)}
             score = 0.5 if groups >= 3 and n >= 8 and len(seps) == 1 else 0.35
             out.append(Candidate(m.start(), m.end(), "PHONE_NUMBER", score, self.context))

@@ -1,4 +1,4 @@
-"""Street addresses: "42 Oak Street, Salem", "6750 koskikatu 25 apt. 864", "P.O. Box 255", "Suite 501"."""
+"""Street addresses: "42 Oak Street, Salem", "4120 lindenweg 17 apt. 3", "P.O. Box 907", "Suite 12"."""
 
 from __future__ import annotations
 
@@ -32,13 +32,13 @@ _BOX = re.compile(
     re.IGNORECASE,
 )
 _UNIT_ONLY = re.compile(r"\b(?:apt|apartment|suite|ste|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b", re.IGNORECASE)
-#: "Koskikatu 25", "Rua do Arenque 1634": a capitalised street name then a house number — common in
+#: "Lindenweg 17", "Rua das Flores 220": a capitalised street name then a house number — common in
 #: European addresses, but also "Windows 10", so only reported with address context nearby
 _NAME_NUMBER = re.compile(
     r"\b[A-Z][a-zß-ÿ]{2,}(?:\s+(?:do|da|de|del|der|di|du|van|von|la|le|los|las)?\s*[A-Z][a-zß-ÿ]+)?"
     r"[ \t]+\d{1,5}[a-z]?\b"
 )
-#: "6750 Koskikatu 25", "28245 Puruntie 82": number, capitalised street name, house number
+#: "4120 Lindenweg 17", "81530 Tammitie 9": number, capitalised street name, house number
 _NUM_NAME_NUM = re.compile(
     r"(?<![\w/.:-])\d{1,6}[ \t]+(?P<words>(?:[^\W\d_][^\s\d,]*[ \t]+){0,3}?[^\W\d_][^\s\d,]*)"
     r"[ \t]+\d{1,5}[a-z]?\b(?![/.:]\d)"
@@ -50,7 +50,7 @@ _TAIL = re.compile(
     r"|[^\W\d_][^\s,\d:@()]*(?:[ \t]+[^\W\d_(][^\s,\d:@]*){0,3}(?:[ \t]+\d{3,6}(?:[- ]\d{2,4})?(?![\w/.:-]))?"
     r"|\d{3,6}(?:[- ]\d{2,4})?(?![\w/.:-]))"
 )
-#: a postcode or house number written before the street line ("3369 24 Clarke Avenue")
+#: a postcode or house number written before the street line ("5521 18 Fenwick Road")
 _LEAD = re.compile(r"(?:^|(?<=[\s>]))\d{3,6}[ \t]+$")
 _CONTEXT = frozenset({"address", "addresses", "live", "lives", "living", "located", "ship", "shipping", "deliver",
                       "delivery", "street", "billing", "mailing", "moved", "residence", "resides"})

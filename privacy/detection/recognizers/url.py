@@ -1,7 +1,7 @@
 """Web addresses: with a scheme or "www.", or a bare domain under a common generic top-level domain.
 
-Presidio's URL recognizer accepts any "word.tld" and so fires on sentence joins such as "down.Pt" or
-"SHIFT.PR" (country-code TLDs) in notes typed without spaces; bare domains here need a generic TLD.
+Presidio's URL recognizer accepts any "word.tld" and so fires on sentence joins such as "asleep.Pt" or
+"NIGHTS.PR" (country-code TLDs) in notes typed without spaces; bare domains here need a generic TLD.
 """
 
 from __future__ import annotations
