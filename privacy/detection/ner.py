@@ -11,7 +11,14 @@ from typing import Any
 from clearhouse.errors import DetectionError
 from privacy.detection.offline import ensure_offline, require_installed_model
 from privacy.detection.recognizers.base import Candidate
-from privacy.detection.recognizers.words import NOT_NAMES, common_word, load_lexicon
+from privacy.detection.recognizers.words import (
+    NOT_NAMES,
+    common_word,
+    irregular_verb,
+    load_lexicon,
+    name_like,
+    predicate_like,
+)
 
 #: spaCy label → (entity type, score). DATE/TIME/CARDINAL are left to the date/age recognizers:
 #: spaCy's DATE also covers "yesterday" or "two weeks", which identify no one.
@@ -50,6 +57,19 @@ def load_ner(model_name: str) -> Any:
         raise DetectionError(f"cannot load spaCy model {model_name!r}: {type(exc).__name__}") from exc
 
 
+_NUMERIC_ONLY = re.compile(r"[\d\s:/.,-]+")
+_YEARISH = re.compile(r"(?:19|20)\d\d")
+_TIME_BEFORE = re.compile(r"(?:@|\bat|\bby|\buntil|\btill|\bfrom)[ \t]*$", re.IGNORECASE)
+
+
+def _clock_time(text: str, document: str, start: int) -> bool:
+    """A date entity of bare four-digit numbers that reads as a 24-hour clock time: a number that is
+    no year ("2300-0700") or one introduced by a time preposition ("@ 2130", "at 2145")."""
+    if not _NUMERIC_ONLY.fullmatch(text):
+        return False
+    numbers = re.findall(r"\d+", text)
+    return (any(not _YEARISH.fullmatch(n) for n in numbers)
+            or _TIME_BEFORE.search(document[max(0, start - 8):start]) is not None)
 _LOWER_WORD = re.compile(r"(?<![\w'\u2019-])[a-z][a-z'\u2019-]*(?![\w'\u2019-])")
 _ANY_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _LEADING_COMMON = re.compile(
@@ -60,6 +80,47 @@ _LEADING_COMMON = re.compile(
 _CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _PARTICLES = frozenset({"of", "de", "da", "do", "del", "der", "di", "du", "van", "von", "la", "le", "and", "&",
                         "the", "bin", "ibn", "al", "el", "y", "e", "zu", "ten", "ter"})
+
+
+#: characters that never occur inside a proper name but join the shorthand of notes, forms and chats
+#: ("Na/K", "A + B", "Plan~", "Skin- dry", "x=3")
+_NOT_IN_NAME = re.compile(r"[/+~=]|-(?:\s|$)")
+#: a quantity with a unit right after (or before) a word makes it a substance or a device, never a person
+#: or a place ("Brandname 40 mg", "250 ml Salinex"): measurements are general notation, not a domain list
+_UNIT = (r"(?:mg|mcg|µg|g|gm|gms|mgm|kg|lbs?|oz|ml|cc|l|dl|units?|u|meq|mmol|mol|iu|%|mm|cm|mmhg|tabs?|"
+         r"tablets?|caps?|capsules?|puffs?|drops?)")
+_DOSE_AFTER = re.compile(rf"[ \t]*\d+(?:[.,]\d+)?[ \t]*{_UNIT}(?![^\W\d_])", re.IGNORECASE)
+_DOSE_BEFORE = re.compile(rf"\d+(?:[.,]\d+)?[ \t]*{_UNIT}[ \t]*$", re.IGNORECASE)
+#: upper-case suffixes that do belong to a person's name
+_NAME_CAPS = frozenset({"II", "III", "JR", "SR"})
+
+
+def shorthand(text: str, document: str, start: int, end: int) -> bool:
+    """Is an NER entity in mixed-case text notation rather than a name? Shorthand characters inside it
+    or a dose next to it."""
+    if _NOT_IN_NAME.search(text):
+        return True
+    return bool(_DOSE_AFTER.match(document, end) or _DOSE_BEFORE.search(document[max(0, start - 16):start]))
+
+
+_EDGE_CAPS = re.compile(r"^(?:[A-Z]{2,4}[ \t]+)+|(?:[ \t]+[A-Z]{2,4})+$")
+
+
+def trim_caps(text: str) -> tuple[int, int]:
+    """Offsets (into ``text``) left after dropping short upper-case words at either end of a mixed-case
+    entity: an abbreviation or a credential beside a name ("Wean ABCD", "IV Brandname", "Ann Lee MD")
+    is not part of it (a name is written in one case; "II", "III", "Jr" stay)."""
+    if text.isupper():
+        return 0, len(text)
+    lo, hi = 0, len(text)
+    m = _EDGE_CAPS.search(text)
+    while m is not None and m.group().split()[0] not in _NAME_CAPS and lo < hi:
+        if m.start() == lo:
+            lo = m.end()
+        else:
+            hi = m.start()
+        m = _EDGE_CAPS.search(text, lo, hi) if lo < hi else None
+    return lo, hi
 
 
 def plausible(text: str, document: str = "") -> bool:
@@ -78,6 +139,26 @@ def plausible(text: str, document: str = "") -> bool:
     return all(w[0].isupper() or w.lower() in _PARTICLES or not w[0].isalpha() for w in words)
 
 
+#: a word capitalised only by its position: at a line or sentence start, not after an honorific
+_POSITIONAL = re.compile(r"(?:^|[!?;:\n]|(?<!\b[MD]r)(?<!\bMrs)(?<!\bMs)(?<!\bSt)\.)[ \t]*$")
+_NEXT_LOWER = re.compile(r"[ \t]+([a-z][^\s]*)")
+
+
+def _positional_label(document: str, start: int, end: int) -> bool:
+    """A lone word capitalised only because it starts a sentence and followed by no predicate ("Word
+    soft", "Word draining", "Word to …") is a label or a noun, as in a note or a form; a named subject
+    is followed by a verb or a function word ("Megan lives …", "Kim and …", "Ray spoke …")."""
+    if not _POSITIONAL.search(document[max(0, start - 6):start]):
+        return False
+    m = _NEXT_LOWER.match(document, end)
+    if m is None or predicate_like(m.group(1)):
+        return False
+    # a surname typed in lower case ("Amelia schmidt here") keeps the given name: a next word that
+    # is no English verb or adjective and has a vowel
+    nxt = m.group(1).strip(".,;:!?'\u2019\"()")
+    return not (name_like(nxt, cased=False) and _VOWEL.search(nxt) is not None)
+
+
 _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _STANDS_BEFORE = re.compile(r"(?:^|[.!?:;,\n>|-])[ \t]*$")
 _STANDS_AFTER = re.compile(r"[ \t]*(?:[.!?,;:\n(|<-]|$)")
@@ -89,7 +170,9 @@ def _shouted_name_word(word: str) -> bool:
     core = word.replace("'", "").replace("\u2019", "")
     return (len(core) >= 2 and core.isalpha() and _VOWEL.search(core) is not None
             and not (len(core) <= 3 and core.isupper() and len(word) == len(core) and not _VOWEL.match(core[-1]))
-            and not common_word(word))
+            and not common_word(word) and not irregular_verb(word)
+            # a past form written with an apostrophe ("OKAY'D") is a verb too
+            and not word.upper().endswith(("'D", "\u2019D")))
 
 
 def title_copy(text: str) -> str:
@@ -127,6 +210,45 @@ def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> l
     return out
 
 
+#: nationalities, religions and political groups are a closed class of English words; nearly all end in
+#: a demonym or adherent suffix ("Italian", "Japanese", "Polish", "Czech", "Icelandic", "Buddhist",
+#: "Democrat"); the rest ("Saudi", "Greek", "Muslim") are listed. Anything else tagged NRP by the
+#: small model is a capitalised noun ("Brandname", "Symptomitis").
+_GROUP_SUFFIX = re.compile(r"(?:.{3,}an|ian|ese|ish|ic|ch|ist|er|ite|at|ant|en)$", re.IGNORECASE)
+_GROUP_WORDS = frozenset({"muslim", "muslims", "jew", "jews", "sikh", "sikhs", "hindu", "hindus", "arab", "arabs",
+                          "greek", "greeks", "thai", "swiss", "maori", "inuit", "latino", "latinos", "latina",
+                          "latinas", "latinx", "jain", "jains", "sunni", "sunnis", "shia", "kurd", "kurds", "turk",
+                          "turks", "basque", "basques", "scot", "scots", "pole", "poles", "dane", "danes", "swede",
+                          "swedes", "finn", "finns", "brit", "brits", "serb", "serbs", "croat", "croats", "slovak",
+                          "slovaks", "uzbek", "uzbeks", "tajik", "tajiks", "kazakh", "kazakhs", "bantu", "zulu",
+                          "zulus", "hutu", "tutsi", "amish", "mormon", "mormons", "quaker", "quakers", "tory",
+                          "tories", "lgbt", "lgbtq", "saudi", "iraqi", "israeli", "pakistani", "bangladeshi", "somali",
+                          "yemeni", "kuwaiti", "omani", "qatari", "nepali", "bengali", "punjabi", "emirati",
+                          "azerbaijani", "afghani", "shii"})
+
+
+def _group_word(text: str) -> bool:
+    """Could a one-word NRP entity be a nationality, religion or political group?"""
+    w = text.lower().strip(".,'\u2019")
+    forms = (w, w[:-1]) if w.endswith("s") and len(w) > 3 else (w,)  # plurals: "Cubans", "Iraqis"
+    return any(f in _GROUP_WORDS or _GROUP_SUFFIX.search(f) is not None for f in forms)
+
+
+def _name_shaped(text: str, document: str, start: int, end: int, entity: str) -> bool:
+    """The checks an NER entity of mixed-case text must pass, on its own text and its neighbours."""
+    if not plausible(text, document) or shorthand(text, document, start, end):
+        return False
+    if entity == "NRP" and " " not in text and not _group_word(text):
+        return False
+    if document[end:end + 1] == ":" and (len(text) <= 5 or common_word(text)):
+        return False  # a heading ("Neuro:", "Social:") rather than a name
+    if entity != "NRP" and " " not in text:
+        # a lone capitalised adjective or verb ("Cardiac", "Replete") is no name, nor is a lone word
+        # capitalised by position and followed by no predicate
+        return not (common_word(text) or _positional_label(document, start, end))
+    return True
+
+
 def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> list[list[Candidate]]:
     """Entity candidates per text, offsets into the given strings."""
     out: list[list[Candidate]] = []
@@ -154,15 +276,14 @@ def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> 
                 lead = _LEADING_COMMON.match(text)
             end = start + len(text)
             if entity == "DATE_TIME":
-                if _CALENDAR.search(text):
+                if _CALENDAR.search(text) and not _clock_time(text, doc.text, start):
                     spans.append(Candidate(start, end, entity, score))
                 continue
-            if not plausible(text, doc.text):
+            if entity in {"PERSON", "LOCATION", "ORGANIZATION"}:
+                lo, hi = trim_caps(text)
+                start, end, text = start + lo, start + hi, text[lo:hi]
+            if not text or not _name_shaped(text, doc.text, start, end, entity):
                 continue
-            if doc.text[end:end + 1] == ":" and (len(text) <= 5 or common_word(text)):
-                continue  # a heading ("Neuro:", "Social:") rather than a name
-            if entity != "NRP" and " " not in text and common_word(text):
-                continue  # a lone capitalised adjective or verb ("Cardiac", "Replete") is no name
             if lower_words is None:
                 lower_words = set(_LOWER_WORD.findall(doc.text))
             words = [w.lower() for w in _ANY_WORD.findall(text)]

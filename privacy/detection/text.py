@@ -137,6 +137,7 @@ _LIST_BEFORE = re.compile(r"(?P<v>[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u20
                           r"(?:[ \t]*,[ \t]*|[ \t]+and[ \t]+|[ \t]*&[ \t]*)$")
 
 
+_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _NEXT_WORD = re.compile(r" ([^\W\d_]+(?:['\u2019-][^\W\d_]+)*)(?![\w'\u2019-])")
 
 
@@ -166,7 +167,9 @@ def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
         # surnames in lower case, and leaving the surname next to a redacted given name re-identifies.
         if " " not in text[c.start:c.end].strip():
             m = _NEXT_WORD.match(text, c.end)
-            if m and m.group(1).islower() and name_like(m.group(1), cased=False):
+            # (a surname has a vowel: "xyz" after a product name is an abbreviation)
+            if (m and m.group(1).islower() and name_like(m.group(1), cased=False)
+                    and _VOWEL.search(m.group(1))):
                 add(m.start(1), m.end(1))
     for c in people:  # one level: lists are only extended from names found by the detectors
         m = _LIST_AFTER.match(text, c.end)

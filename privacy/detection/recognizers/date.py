@@ -97,6 +97,8 @@ class DateRecognizer(TextRecognizer):
             before = words_before(text, m.start(), 1)
             if before and before[-1] in _NOT_YEAR_BEFORE:
                 continue
+            if text[max(0, m.start() - 3):m.start()].rstrip().endswith("@"):
+                continue  # "@ 2130" is a clock time ("@" is no word, so not in the list above)
             after = text[m.end():m.end() + 4].lower()
             if re.match(r"\s*(?:h|hr|hrs|am|pm|ml|mg|cc|kg|g|u|mcg|units?)\b", after):
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, name_like
+from privacy.detection.recognizers.words import NOT_NAMES, common_word, name_like
 
 _KIND = (r"hospital|hosp|medical\s+cent(?:er|re)|memorial|clinic|infirmary|health\s+cent(?:er|re)|"
          r"nursing\s+home|rehab(?:ilitation)?(?:\s+cent(?:er|re))?|hospice|sanatorium|campus|university|college|"
@@ -41,7 +41,11 @@ class FacilityRecognizer(TextRecognizer):
             # keep the trailing run of non-common words: "went to holy cross hospital" → "holy cross"
             keep: list[str] = []
             for w in reversed(words):
-                if w.lower().strip(".") in NOT_NAMES or not any(c.isalpha() for c in w):
+                # a verb or adjective of general English ("dental clinic", "local hospital") is no name,
+                # unless capitalised in mixed case as names are ("Harbor Hospital", "Grand View Clinic")
+                titled = w[:1].isupper() and not w.isupper()
+                if (w.lower().strip(".") in NOT_NAMES or (not titled and common_word(w))
+                        or not any(c.isalpha() for c in w)):
                     break
                 keep.insert(0, w)
             if not keep:

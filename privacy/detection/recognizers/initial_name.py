@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_word
+from privacy.detection.recognizers.words import NOT_NAMES, common_word, local_case
 
 _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\w'\u2019-]+)(?!\.\w)")
@@ -29,7 +29,9 @@ class InitialNameRecognizer(TextRecognizer):
             if initial.isupper():
                 same_case = word[0].isupper() and (word[1:].islower() or word.isupper())
             else:
-                same_case = word.islower()
+                # all lower case only counts where the text around it has no capitals either: in
+                # mixed-case text a name is capitalised, and "x. word" is a list label or shorthand
+                same_case = word.islower() and local_case(text, m.start(), m.end()) == "lower"
             # without case to go by ("L. KNEE", "v. drip"), a common word is no surname
             uncased = word.isupper() or word.islower()
             if same_case and not (uncased and common_word(word)) and _VOWEL.search(word):

@@ -7,12 +7,15 @@ import re
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import local_case, name_like
 
+_KIN = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|brother|sister|mother|mom|mum|father|dad|"
+        r"grandson|granddaughter|grandmother|grandfather|niece|nephew|aunt|uncle|cousin|fianc[eé]e?|"
+        r"boyfriend|girlfriend|friend|neighbou?r|roommate|colleague|coworker|caregiver|guardian|"
+        r"significant\s+other)s?|wives")
 #: cues strong enough to take the next word as a name even when the text has no capitals
 _STRONG = (
     r"my\s+name\s+is|name\s*(?:is|:|\?)|names?\s+(?:are|were)|(?:called|named)\s+(?=[A-Z])|"
-    r"wife|husband|spouse|partner|son|daughter|dtr|brother|sister|mother|mom|mum|father|dad|"
-    r"grandson|granddaughter|grandmother|grandfather|niece|nephew|aunt|uncle|cousin|fianc[eé]e?|"
-    r"boyfriend|girlfriend|friend|neighbou?r|roommate|colleague|coworker|caregiver|guardian|"
+    # kin and companions, singular or plural ("daughters X and Y": the list extends to Y later)
+    rf"{_KIN}|"
     r"attn|attention|dear|signed|regards,?|sincerely,?|user\s*:|contact\s*:|from\s*:|to\s*:|by\s*:"
 )
 #: cues that only introduce a name when the name is capitalised in mixed-case text
@@ -22,6 +25,7 @@ _WEAK = (r"this\s+is|i\s+am|i'm|it's|its|it\s+is|thanks,?|thank\s+you,?|cheers,?
          r"witness|victim|decedent|deceased|debtor|creditor|tenant|landlord|applicant|employee|patient|client|"
          r"minor|guardian\s+ad\s+litem|v\.|vs\.?|versus")
 
+_KIN_WORD = re.compile(_KIN, re.IGNORECASE)
 _CUE = re.compile(rf"\b(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))[\s,:]+", re.IGNORECASE)
 _ORG_SUFFIX = re.compile(r"^,?[ \t]+(?:llc|l\.l\.c\.|inc|corp|corporation|ltd|limited|plc|gmbh|co|company|"
                          r"lp|llp|n\.a\.|s\.a\.|ag|bv|group|holdings)\b", re.IGNORECASE)
@@ -49,8 +53,8 @@ class NameCueRecognizer(TextRecognizer):
                 if tok is None:
                     break
                 word = tok.group()
-                if not name_like(word, cased=cased or weak):
-                    break
+                if not name_like(word, cased=cased or weak) or _KIN_WORD.fullmatch(word):
+                    break  # (a second relationship word, "sister and aunts", is no name either)
                 if start < 0:
                     start = tok.start()
                 end = tok.end()

@@ -15,6 +15,9 @@ _TITLE = re.compile(
     r"(?:\.|\b)[ \t]*(?P<rest>(?:[^\W\d_]\.[ \t]*)?[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u2019-]*){0,2})",
     re.IGNORECASE,
 )
+#: the honorifics written only before a person's name (role titles such as "lt" or "rep" are also
+#: abbreviations of ordinary words in lower case)
+_PERSONAL = re.compile(r"(?:mr|mrs|dr|doctor|prof|professor)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W\d_]\.(?!\w)|[^\W\d_][\w'\u2019-]*")
 
 
@@ -30,6 +33,11 @@ class TitleNameRecognizer(TextRecognizer):
         for m in _TITLE.finditer(text):
             cased = local_case(text, m.start(), m.end()) == "mixed"
             base = m.start("rest")
+            lexical = False
+            if cased and text[base].islower() and _PERSONAL.match(m.group()):
+                # "dr. smith aware": people type names after a personal honorific in lower case even
+                # in mixed-case text; then only a word that is no English verb/adjective counts
+                cased, lexical = False, True
             start = end = -1
             for i, tok in enumerate(_TOKEN.finditer(m.group("rest"))):
                 word = tok.group()
@@ -38,7 +46,7 @@ class TitleNameRecognizer(TextRecognizer):
                         start, end = base + tok.start(), base + tok.end()
                         continue
                     break
-                if not name_like(word, cased=cased, lexical=False):
+                if not name_like(word, cased=cased, lexical=lexical):
                     break
                 if start < 0:
                     start = base + tok.start()

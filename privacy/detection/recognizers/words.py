@@ -55,7 +55,9 @@ def name_like(token: str, *, cased: bool, lexical: bool = True) -> bool:
         # in mixed-case text a name is capitalised, and a short all-capitals token is an acronym
         return token[0].isupper() and not (token.isupper() and len(token) <= 3)
     # without capitals to go by, verbs and adjectives ("daughter called", "son aware") are not names
-    return not token.lower().endswith(("ed", "ing")) and not (lexical and common_word(token))
+    # (irregular verb forms too: "son drove", "dr smith met")
+    return not token.lower().endswith(("ed", "ing")) and not (
+        lexical and (common_word(token) or token.lower() in _IRREGULAR))
 
 
 def text_case(text: str) -> str:
@@ -80,11 +82,13 @@ def local_case(text: str, start: int, end: int, radius: int = 60) -> str:
 #: verbs, adjectives and adverbs of the spaCy model's lemmatizer tables (WordNet-derived, general
 #: English); loaded by :func:`load_lexicon`. Nouns are not used: many surnames are nouns too.
 _LEXICON: frozenset[str] = frozenset()
+#: irregular inflected verb forms ("flew", "spoke", "began") of the same tables' exception lists
+_IRREGULAR: frozenset[str] = frozenset()
 
 
 def load_lexicon(model_name: str) -> None:
     """Load the model's lemma index (verbs/adjectives/adverbs) once; missing tables leave it empty."""
-    global _LEXICON  # noqa: PLW0603 - loaded once per process, read-only afterwards
+    global _LEXICON, _IRREGULAR  # noqa: PLW0603 - loaded once per process, read-only afterwards
     if _LEXICON:
         return
     try:
@@ -97,7 +101,10 @@ def load_lexicon(model_name: str) -> None:
         found = sorted(base.glob("**/lemmatizer/lookups"))
         if not found:
             return
-        index = Lookups().from_disk(found[0]).get_table("lemma_index")
+        lookups = Lookups().from_disk(found[0])
+        index = lookups.get_table("lemma_index")
+        if lookups.has_table("lemma_exc"):
+            _IRREGULAR = frozenset(w for w in lookups.get_table("lemma_exc").get("verb", {}) if w.isalpha())
         words: set[str] = set()
         for pos in ("verb", "adj", "adv"):
             words.update(w for w in index.get(pos, []) if w.isalpha())
@@ -124,3 +131,23 @@ def common_word(token: str) -> bool:
     if w in NOT_NAMES:
         return True
     return bool(_LEXICON) and any(f in _LEXICON for f in _base_forms(w))
+
+
+#: prepositions that follow a noun used as a label ("X to gravity", "X with meals"), not a subject
+_LABEL_PREPOSITIONS = frozenset({"to", "with", "in", "on", "for"})
+
+
+def predicate_like(word: str) -> bool:
+    """Could ``word`` (lower case, after a capitalised sentence-initial word) start what a sentence says
+    about its subject? Function words ("is", "and", "had"), cue verbs ("aware", "said") and finite verb
+    forms ("spoke", "lives", "arrived") do; adjectives, participles in "-ing", nouns and the
+    prepositions of a label ("soft", "running", "status" aside, "to") do not."""
+    w = word.lower().strip(".,;:!?'\u2019\"()")
+    if not w or w in _LABEL_PREPOSITIONS:
+        return False
+    return w in NOT_NAMES or w.endswith(("ed", "s")) or w in _IRREGULAR
+
+
+def irregular_verb(token: str) -> bool:
+    """An irregular inflected verb form of general English ("began", "woke", "spoke")."""
+    return token.lower().strip(".,'\u2019") in _IRREGULAR
