@@ -196,6 +196,14 @@ class Catalog:
                 stmt = stmt.where(VersionRow.dataset_id == dataset)
             return [_to_info(r) for r in s.scalars(stmt)]
 
+    def policy_path(self, dataset: str) -> str:
+        """Where the dataset's policy file was when it was registered."""
+        with self.session() as s:
+            row = s.get(DatasetRow, dataset)
+            if row is None:
+                raise CatalogError(f"unknown dataset {dataset!r}")
+            return str(row.policy_path)
+
     def datasets(self) -> list[str]:
         with self.session() as s:
             return list(s.scalars(select(DatasetRow.id).order_by(DatasetRow.id)))

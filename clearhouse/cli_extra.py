@@ -41,17 +41,11 @@ def cmd_lineage(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from clearhouse.catalog import Catalog
-    from clearhouse.pipeline import STAGES
+    from clearhouse.lineage_hooks import version_events
     from clearhouse.release import resolve_version
-    from lineage import run_id_for
-    from lineage.store import LineageStore
 
     info = resolve_version(Catalog(settings.db_url), args.dataset, args.version)
-    store = LineageStore(settings.db_url)
-    events = []
-    for stage in STAGES:
-        events += store.events(run_id=run_id_for(args.dataset, info.version, stage))
-    events.sort(key=lambda e: e.get("eventTime", ""))
+    events = version_events(settings.db_url, args.dataset, info.version)
     if args.json:
         _out(json.dumps(events, indent=2))
         return EXIT_OK

@@ -147,7 +147,7 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
     )
     if source is None:
         raise CatalogError(f"{dataset} {version} has no protected data to decrypt")
-    policy = load_policy(catalog_policy_path(catalog, dataset))
+    policy = load_policy(catalog.policy_path(dataset))
     table = pq.read_table(source)
     unknown = [c for c in columns if c not in table.column_names]
     if unknown:
@@ -171,14 +171,3 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
     pq.write_table(plain.select(keep + [c for c in (columns or plain.column_names) if c not in keep]), out)
     out.chmod(0o600)
     return out
-
-
-def catalog_policy_path(catalog: Any, dataset: str) -> str:
-    from clearhouse.catalog import DatasetRow
-    from clearhouse.errors import CatalogError
-
-    with catalog.session() as s:
-        row = s.get(DatasetRow, dataset)
-        if row is None:
-            raise CatalogError(f"unknown dataset {dataset!r}")
-        return str(row.policy_path)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lineage import DatasetRef, LineageEmitter, ParentRef, run_id_for, task_run
 
@@ -102,18 +102,24 @@ def stage_run(ctx: RunContext, name: str) -> Iterator[None]:
             run.inputs = _refs(ctx, inputs)
 
 
+def version_events(db_url: str, dataset: str, version: str) -> list[dict[str, Any]]:
+    """Every stored lineage event of one dataset version, in time order."""
+    from lineage.store import LineageStore
+
+    store = LineageStore(db_url)
+    events: list[dict[str, Any]] = []
+    for stage in STAGE_IO:
+        events += store.events(run_id=run_id_for(dataset, version, stage))
+    events.sort(key=lambda e: str(e.get("eventTime", "")))
+    return events
+
+
 def export_version_events(ctx: RunContext, path: Path) -> None:
     """Write the version's lineage events (as stored) next to its reports. Never fails the caller."""
     import json
 
-    from lineage.store import LineageStore
-
     try:
-        store = LineageStore(ctx.settings.db_url)
-        events = []
-        for stage in STAGE_IO:
-            events += store.events(run_id=run_id_for(ctx.dataset, ctx.version, stage))
-        events.sort(key=lambda e: str(e.get("eventTime", "")))
+        events = version_events(ctx.settings.db_url, ctx.dataset, ctx.version)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(events, indent=2), encoding="utf-8")
     except Exception as exc:

@@ -348,7 +348,7 @@ def _quarantine(ctx: RunContext) -> None:
 
 def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     """Write the release files (Parquet, CSV, manifest with SHA-256 digests), read-only."""
-    import hashlib
+    from clearhouse.release import sha256_file
 
     if target.exists():
         raise ClearhouseError(f"release directory already exists: {target}")
@@ -360,7 +360,7 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     pacsv.write_csv(table, tmp / "data.csv")
     files = {}
     for name in ("data.parquet", "data.csv"):
-        files[name] = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
+        files[name] = sha256_file(tmp / name)
     info = ctx.catalog.get(ctx.dataset, ctx.version)
     manifest = {
         "dataset": ctx.dataset,

@@ -16,7 +16,8 @@ from clearhouse.zones import VersionPaths, check_ids
 RELEASE_FILES = ("data.parquet", "data.csv", "manifest.json")
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -41,7 +42,7 @@ def verify_release(directory: Path) -> dict[str, Any]:
         raise ReleaseRefused(f"release at {directory} has no manifest")
     manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
     for name, digest in manifest["files"].items():
-        if _sha256(directory / name) != digest:
+        if sha256_file(directory / name) != digest:
             raise ReleaseRefused(f"release file {name} does not match its manifest digest; refusing to hand it out")
     return manifest
 
