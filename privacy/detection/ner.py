@@ -9,10 +9,12 @@ from functools import lru_cache
 from typing import Any
 
 from clearhouse.errors import DetectionError
+from privacy.detection.lexicons import is_medicine, is_person_name
 from privacy.detection.offline import ensure_offline, require_installed_model
 from privacy.detection.recognizers.base import Candidate
 from privacy.detection.recognizers.words import (
     NOT_NAMES,
+    common_noun,
     common_word,
     irregular_verb,
     load_lexicon,
@@ -125,7 +127,7 @@ def trim_caps(text: str) -> tuple[int, int]:
 
 def plausible(text: str, document: str = "") -> bool:
     """Is an NER entity (found in mixed-case text) shaped like a proper name? The small model also tags
-    lower-case words ("abd soft"), measurements ("250cc") and upper-case headings or acronyms; proper
+    lower-case words ("knee soft"), measurements ("250cc") and upper-case headings or acronyms; proper
     names are capitalised words with no digits."""
     if not text or any(ch.isdigit() for ch in text) or not any(ch.isalpha() for ch in text):
         return False
@@ -147,7 +149,7 @@ _NEXT_LOWER = re.compile(r"[ \t]+([a-z][^\s]*)")
 def _positional_label(document: str, start: int, end: int) -> bool:
     """A lone word capitalised only because it starts a sentence and followed by no predicate ("Word
     soft", "Word draining", "Word to …") is a label or a noun, as in a note or a form; a named subject
-    is followed by a verb or a function word ("Megan lives …", "Kim and …", "Ray spoke …")."""
+    is followed by a verb or a function word ("Odessa lives …", "Kim and …", "Ray spoke …")."""
     if not _POSITIONAL.search(document[max(0, start - 6):start]):
         return False
     m = _NEXT_LOWER.match(document, end)
@@ -199,6 +201,8 @@ def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> l
             words = text.split()
             if len(words) < 2 or "\n" in text or not all(_shouted_name_word(w) for w in words):
                 continue
+            if any(is_medicine(w) for w in words):
+                continue
             end = start + len(text)
             # a shouted name stands on its own (a signature, a list item, "…, ANNA KOWALSKI."):
             # title-cased clinical or technical phrases sit inside sentences
@@ -249,13 +253,28 @@ def _name_shaped(text: str, document: str, start: int, end: int, entity: str) ->
     return True
 
 
+def _vocabulary(words: Sequence[str], entity: str) -> bool:
+    """Is an entity made of ordinary vocabulary rather than a name? Medicine names ("Ibuprofen"), or —
+    for people — nothing but English words and abbreviations, none of them a census given name or
+    surname ("Chest X-Ray", "Stable Bp"). Places and organisations are exempt: they are named with
+    ordinary words ("Reading", "Rapid Cycle Solutions"), and the noun list holds place names too."""
+    if not words:
+        return False
+    if any(is_medicine(w) for w in words) and all(
+            is_medicine(w) or common_word(w) or (w.isupper() and len(w) <= 4) for w in words):
+        return True
+    if entity != "PERSON" or any(is_person_name(w) for w in words):
+        return False
+    return all(common_word(w) or common_noun(w) or (w.isupper() and len(w) <= 4) for w in words)
+
+
 def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> list[list[Candidate]]:
     """Entity candidates per text, offsets into the given strings."""
     out: list[list[Candidate]] = []
     for doc in nlp.pipe(texts, batch_size=batch_size):
         spans: list[Candidate] = []
-        # words this document also writes in lower case are common words, not names ("Propofol" at a
-        # line start vs "propofol" later); computed lazily, once per document
+        # words this document also writes in lower case are common words, not names ("Ibuprofen" at a
+        # line start vs "ibuprofen" later); computed lazily, once per document
         lower_words: set[str] | None = None
         for ent in doc.ents:
             mapped = NER_LABELS.get(ent.label_)
@@ -286,8 +305,10 @@ def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> 
                 continue
             if lower_words is None:
                 lower_words = set(_LOWER_WORD.findall(doc.text))
-            words = [w.lower() for w in _ANY_WORD.findall(text)]
-            if words and all(w in lower_words for w in words):
+            words = _ANY_WORD.findall(text)
+            if words and all(w.lower() in lower_words for w in words):
+                continue
+            if _vocabulary(words, entity):
                 continue
             spans.append(Candidate(start, end, entity, score))
         out.append(spans)

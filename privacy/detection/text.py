@@ -28,6 +28,7 @@ from typing import Any
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
+from privacy.detection.lexicons import preload as preload_lexicons
 from privacy.detection.ner import load_ner, ner_candidates, shouted_names
 from privacy.detection.recognizers import build_recognizers
 from privacy.detection.recognizers.base import (
@@ -98,7 +99,7 @@ def needs_ner(text: str, found: Sequence[Candidate]) -> bool:
         if not _SENTENCE_END.search(text[:m.start()]):
             return True
         # sentence-initial: capitalised by position; a name if it is no common English word
-        # ("Megan lives…", not "Shipping address…") or the next word is capitalised too
+        # ("Odessa lives…", not "Shipping address…") or the next word is capitalised too
         if not common_word(word):
             return True
         if i + 1 < len(words):
@@ -141,15 +142,30 @@ _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _NEXT_WORD = re.compile(r" ([^\W\d_]+(?:['\u2019-][^\W\d_]+)*)(?![\w'\u2019-])")
 
 
-def _name_words(value: str, cased: bool) -> bool:
-    words = value.split()
-    return bool(words) and all(
-        len(w) >= 2 and not common_word(w) and (w[0].isupper() or not cased) for w in words)
+def _name_word(word: str, cased: bool) -> bool:
+    return len(word) >= 2 and not common_word(word) and (word[0].isupper() or not cased)
+
+
+def _name_run(value: str, cased: bool, *, trailing: bool = False) -> tuple[int, int] | None:
+    """Offsets (into ``value``) of its leading — or trailing — run of name words, if any: a listed name
+    is followed by the rest of the sentence ("nora and bettina came by" → "bettina")."""
+    words = list(re.finditer(r"\S+", value))
+    if trailing:
+        words.reverse()
+    run = []
+    for w in words:
+        if not _name_word(w.group(), cased):
+            break
+        run.append(w)
+    if not run:
+        return None
+    first, last = (run[-1], run[0]) if trailing else (run[0], run[-1])
+    return first.start(), last.end()
 
 
 def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
     """Names found once count wherever else the document repeats them, and their neighbours in a
-    list ("Efimiya, Mary and Jodi") are names too — the way a human redactor reads a document."""
+    list ("Odalys, Mary and Joan") are names too — the way a human redactor reads a document."""
     people = [c for c in kept if c.entity_type == "PERSON"]
     if not people:
         return []
@@ -173,11 +189,13 @@ def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
                 add(m.start(1), m.end(1))
     for c in people:  # one level: lists are only extended from names found by the detectors
         m = _LIST_AFTER.match(text, c.end)
-        if m and _name_words(m.group("v"), cased):
-            add(m.start("v"), m.end("v"))
+        run = _name_run(m.group("v"), cased) if m else None
+        if m and run:
+            add(m.start("v") + run[0], m.start("v") + run[1])
         m = _LIST_BEFORE.search(text, max(0, c.start - 60), c.start)
-        if m and _name_words(m.group("v"), cased):
-            add(m.start("v"), m.end("v"))
+        run = _name_run(m.group("v"), cased, trailing=True) if m else None
+        if m and run:
+            add(m.start("v") + run[0], m.start("v") + run[1])
     tokens = {w for c in people for w in _CAP_WORD.findall(text[c.start:c.end])
               if len(w) >= 4 and not common_word(w)}
     for tok in tokens:
@@ -211,6 +229,7 @@ class PresidioTextDetector:
         self.allow = frozenset(a.strip().lower() for a in cfg.allow_list)
         self.declared = frozenset(spec.entity for spec in cfg.recognizers)
         self.nlp = load_ner(model_name) if use_ner else None
+        preload_lexicons()
         if processes is None:
             processes = int(os.environ.get("CLEARHOUSE_DETECT_PROCESSES", "0")) or min(4, os.cpu_count() or 1)
         self.processes = max(1, processes)

@@ -15,6 +15,7 @@ from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.context_id import ContextIdRecognizer
 from privacy.detection.recognizers.date import DateRecognizer
 from privacy.detection.recognizers.facility import FacilityRecognizer
+from privacy.detection.recognizers.gazetteer_name import GazetteerNameRecognizer
 from privacy.detection.recognizers.initial_name import InitialNameRecognizer
 from privacy.detection.recognizers.name_cue import NameCueRecognizer
 from privacy.detection.recognizers.phone import PhoneRecognizer
@@ -34,6 +35,7 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "name_cue": NameCueRecognizer,
     "signature_name": SignatureNameRecognizer,
     "initial_name": InitialNameRecognizer,
+    "gazetteer_name": GazetteerNameRecognizer,
     "facility": FacilityRecognizer,
     "url": UrlRecognizer,
     "context_id": ContextIdRecognizer,

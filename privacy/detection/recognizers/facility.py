@@ -1,4 +1,4 @@
-"""Named places a person was at: "Frederick Memorial", "holy cross hospital", "transferred to Riverton"."""
+"""Named places a person was at: "Fernbrook Memorial", "saint anselm hospital", "transferred to Riverton"."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class FacilityRecognizer(TextRecognizer):
         out: list[Candidate] = []
         for m in _BEFORE_KIND.finditer(text):
             words = m.group("v").split()
-            # keep the trailing run of non-common words: "went to holy cross hospital" → "holy cross"
+            # keep the trailing run of non-common words: "went to saint anselm hospital" → "saint anselm"
             keep: list[str] = []
             for w in reversed(words):
                 # a verb or adjective of general English ("dental clinic", "local hospital") is no name,

@@ -1,4 +1,4 @@
-"""Names written as an initial and a surname: "K. Hollis aware", "T. BARNETT", "j. fenwick rn"."""
+"""Names written as an initial and a surname: "K. Hollis aware", "T. OKAFOR", "j. fenwick rn"."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from privacy.detection.lexicons import is_given_name
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import local_case, name_like
+from privacy.detection.recognizers.words import NOT_NAMES, local_case, name_like
 
 _KIN = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|brother|sister|mother|mom|mum|father|dad|"
         r"grandson|granddaughter|grandmother|grandfather|niece|nephew|aunt|uncle|cousin|fianc[eé]e?|"
@@ -53,7 +54,12 @@ class NameCueRecognizer(TextRecognizer):
                 if tok is None:
                     break
                 word = tok.group()
-                if not name_like(word, cased=cased or weak) or _KIN_WORD.fullmatch(word):
+                # after a kinship word a census given name counts even when it is also an English word
+                # ("son bill", "wife, Ivy", "daughter sue")
+                kin_given = (i == 0 and not weak and _KIN_WORD.fullmatch(m.group("strong").strip()) is not None
+                             and len(word) >= 3 and word.lower() not in NOT_NAMES and is_given_name(word)
+                             and (not cased or word[0].isupper()))
+                if not (kin_given or name_like(word, cased=cased or weak)) or _KIN_WORD.fullmatch(word):
                     break  # (a second relationship word, "sister and aunts", is no name either)
                 if start < 0:
                     start = tok.start()

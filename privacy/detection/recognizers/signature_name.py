@@ -1,4 +1,4 @@
-"""Names signed with a credential: "Herman W. Emperatrice, RRT", "jane doe rn", "A. Smith, MD"."""
+"""Names signed with a credential: "Odell W. Brightwater, RRT", "jane doe rn", "A. Smith, MD"."""
 
 from __future__ import annotations
 

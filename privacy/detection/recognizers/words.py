@@ -10,6 +10,8 @@ import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from privacy.detection.lexicons import is_person_name
+
 _EXTRA = [
     # roles and parties, never names themselves
     "judge", "justice", "plaintiff", "plaintiffs", "defendant", "defendants", "petitioner", "respondent",
@@ -55,7 +57,10 @@ def name_like(token: str, *, cased: bool, lexical: bool = True) -> bool:
         # in mixed-case text a name is capitalised, and a short all-capitals token is an acronym
         return token[0].isupper() and not (token.isupper() and len(token) <= 3)
     # without capitals to go by, verbs and adjectives ("daughter called", "son aware") are not names
-    # (irregular verb forms too: "son drove", "dr smith met")
+    # (irregular verb forms too: "son drove", "dr smith met"); after an honorific a census surname
+    # that only looks inflected is a name ("DR FLEMING", "dr reed")
+    if not lexical and is_person_name(token):
+        return True
     return not token.lower().endswith(("ed", "ing")) and not (
         lexical and (common_word(token) or token.lower() in _IRREGULAR))
 
@@ -84,11 +89,13 @@ def local_case(text: str, start: int, end: int, radius: int = 60) -> str:
 _LEXICON: frozenset[str] = frozenset()
 #: irregular inflected verb forms ("flew", "spoke", "began") of the same tables' exception lists
 _IRREGULAR: frozenset[str] = frozenset()
+#: nouns of the same tables; used only together with the census name lists (many surnames are nouns)
+_NOUNS: frozenset[str] = frozenset()
 
 
 def load_lexicon(model_name: str) -> None:
     """Load the model's lemma index (verbs/adjectives/adverbs) once; missing tables leave it empty."""
-    global _LEXICON, _IRREGULAR  # noqa: PLW0603 - loaded once per process, read-only afterwards
+    global _LEXICON, _IRREGULAR, _NOUNS  # noqa: PLW0603 - loaded once per process, read-only afterwards
     if _LEXICON:
         return
     try:
@@ -109,6 +116,7 @@ def load_lexicon(model_name: str) -> None:
         for pos in ("verb", "adj", "adv"):
             words.update(w for w in index.get(pos, []) if w.isalpha())
         _LEXICON = frozenset(words)
+        _NOUNS = frozenset(w for w in index.get("noun", []) if w.isalpha())
     except Exception:
         return
 
@@ -131,6 +139,20 @@ def common_word(token: str) -> bool:
     if w in NOT_NAMES:
         return True
     return bool(_LEXICON) and any(f in _LEXICON for f in _base_forms(w))
+
+
+def english_lemma(token: str) -> bool:
+    """The word itself (not an inflection of it) is a function word or a verb/adjective/adverb lemma:
+    "green", "will" yes; "Hastings", "Fleming", "Rhodes" no — listed surnames that only look inflected."""
+    w = token.lower().strip(".,'\u2019")
+    return w in NOT_NAMES or w in _LEXICON or w in _IRREGULAR
+
+
+def common_noun(token: str) -> bool:
+    """A noun of general English, singular or plural ("tube", "blockers"). Many surnames are nouns too,
+    so callers combine this with the census name lists."""
+    w = token.lower().strip(".,'\u2019")
+    return bool(_NOUNS) and any(f in _NOUNS for f in _base_forms(w))
 
 
 #: prepositions that follow a noun used as a label ("X to gravity", "X with meals"), not a subject

@@ -148,6 +148,9 @@ def test_lower_case_surname_after_a_given_name(us_detector: PresidioTextDetector
     ("Velorin soft. Tolmex draining.", "Tolmex", False),
     ("Checked Na/K/Cl this morning.", "Na/K", False),
     ("She relies on Desmond for rides.", "Desmond", True),
+    # medicine names (from the pinned medicine list) are never people, places or organisations
+    ("Given Zolpidem overnight, then Lorazepam.", "Zolpidem", False),
+    ("Given Zolpidem overnight, then Lorazepam.", "Lorazepam", False),
 ])
 def test_ner_filters(us_detector: PresidioTextDetector, text: str, want: str, found_it: bool) -> None:
     got = spans_text(us_detector, text)

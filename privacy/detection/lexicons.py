@@ -1,0 +1,101 @@
+"""Reference word lists shipped by pinned packages (nothing is downloaded, nothing is copied into the repo).
+
+* **Person names** — the US Census Bureau's 1990 name frequency lists (public domain), as shipped by the
+  ``names`` package: 5,163 given names and 88,799 surnames ranked by frequency. Gazetteers are how a
+  human redactor (and classic de-identification systems) recognise a name the statistical model missed
+  — "hattie brunswick aware", "Odessa: …".
+* **Medicine names** — the generic and brand drug names shipped by ``drug-named-entity-recognition``
+  (MIT; compiled from MeSH, MedlinePlus and NHS lists). The small spaCy model tags capitalised drug
+  names ("Ibuprofen", "Brandname") as people, places and organisations; a medicine is never personal data.
+
+Both are loaded once per process (before worker processes fork). A missing package fails closed: the
+detector must not silently become weaker.
+"""
+
+from __future__ import annotations
+
+import bz2
+import pickle
+from functools import lru_cache
+from importlib import resources
+
+from clearhouse.errors import DetectionError
+
+#: calendar words that the census also lists as given names ("June", "April", "May")
+_CALENDAR = frozenset({"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                       "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+                       "saturday", "sunday"})
+
+
+def _package_file(package: str, name: str) -> resources.abc.Traversable:
+    try:
+        path = resources.files(package).joinpath(name)
+    except ModuleNotFoundError as exc:
+        raise DetectionError(f"reference list package {package!r} is not installed (see requirements.lock)") from exc
+    if not path.is_file():
+        raise DetectionError(f"reference list {package}/{name} is missing from its package")
+    return path
+
+
+def _census(name: str) -> list[str]:
+    # lines: "SMITH          1.006  1.006      1" (name, frequency %, cumulative %, rank)
+    text = _package_file("names", name).read_text(encoding="ascii")
+    return [line.split()[0].lower() for line in text.splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Lower-cased given names (female and male census lists), without month and day names."""
+    return frozenset(_census("dist.female.first") + _census("dist.male.first")) - _CALENDAR
+
+
+@lru_cache(maxsize=1)
+def surname_ranks() -> dict[str, int]:
+    """Lower-cased surname → frequency rank (1 = most frequent)."""
+    return {name: rank for rank, name in enumerate(_census("dist.all.last"), start=1)}
+
+
+def _fold(word: str) -> str:
+    # the census writes "O'Hara" as "OHARA"
+    return word.lower().replace("'", "").replace("\u2019", "").strip(".,:;")
+
+
+def is_given_name(word: str) -> bool:
+    return _fold(word) in given_names()
+
+
+def surname_rank(word: str) -> int | None:
+    """The surname's census rank, or None when the census does not list it."""
+    return surname_ranks().get(_fold(word))
+
+
+def is_person_name(word: str) -> bool:
+    """Listed as a given name or a surname."""
+    w = _fold(word)
+    return w in given_names() or w in surname_ranks()
+
+
+@lru_cache(maxsize=1)
+def drug_names() -> frozenset[str]:
+    """Lower-cased one-word medicine names (generic and brand) of four letters or more."""
+    path = _package_file("drug_named_entity_recognition", "drug_ner_dictionary.pkl.bz2")
+    try:
+        with path.open("rb") as raw, bz2.open(raw) as fh:
+            data = pickle.load(fh)  # noqa: S301 - package data of a hash-pinned dependency
+        variants = data["drug_variant_to_canonical"]
+    except (OSError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as exc:
+        raise DetectionError(f"cannot read the medicine name list: {type(exc).__name__}") from exc
+    return frozenset(str(v) for v in variants if " " not in str(v) and len(str(v)) >= 4 and str(v).isalpha())
+
+
+def is_medicine(word: str) -> bool:
+    """A medicine's name that is not also a person's name ("Ibuprofen" yes; "Camila" no)."""
+    w = _fold(word)
+    return w in drug_names() and not is_person_name(w)
+
+
+def preload() -> None:
+    """Load every list now (so forked workers share them and a missing package fails at start-up)."""
+    given_names()
+    surname_ranks()
+    drug_names()

@@ -1,0 +1,155 @@
+"""Names recognised from the census name lists: "hattie brunswick", "Odessa:", "per nora vance", "HOLLOWAY AWARE".
+
+The statistical model misses names in lower- and upper-case text and in short utterances; a list of
+real given names and surnames, read with a few general constraints, catches them the way a human
+redactor does:
+
+* a given name followed by a surname (an initial may sit between) — in any case;
+* a lone capitalised given name in mixed-case text, when it is no English word ("Odessa", not "Grace"),
+  with the capitalised surname that may follow it;
+* a listed name right after a role that introduces a person ("nurse", "per", "NP") or right before a
+  verb that reports what a person knew or did ("aware", "notified", "paged").
+"""
+
+from __future__ import annotations
+
+import re
+
+from privacy.detection.lexicons import is_given_name, is_medicine, is_person_name, surname_rank
+from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from privacy.detection.recognizers.words import (
+    NOT_NAMES,
+    common_noun,
+    common_word,
+    english_lemma,
+    irregular_verb,
+    local_case,
+)
+
+_WORD = re.compile(r"(?<![\w'\u2019-])[^\W\d_][^\W\d_'\u2019-]*(?:['\u2019][^\W\d_]+)?(?![\w'\u2019-])")
+_INITIAL = re.compile(r"[ \t]+([^\W\d_])\.?(?=[ \t])")
+_GAP = re.compile(r"[ \t]+")
+#: roles that introduce the person who holds them ("nurse Harriet", "per Nora", "NP Vance")
+_ROLE_BEFORE = re.compile(
+    r"\b(?P<role>per|np|rn|lpn|md|nurse|rabbi|chaplain|priest|pastor|attending|resident|intern|fellow|sw|"
+    r"social[ \t]+worker|case[ \t]+manager|therapist|pcp|doctor|dr|w/md)[.:]?[ \t]+"
+    r"(?:[^\W\d_]\.?[ \t]+)?$",  # an initial may stand between ("per t gallagher", "Dr K Lindqvist")
+    re.IGNORECASE,
+)
+#: what a person was told or did, right after the name ("Vance aware", "dr brown notified")
+_REPORTED_AFTER = re.compile(r"[ \t]+(?:made[ \t]+)?(?:aware|notified|paged|informed|updated|called|consulted|ordered|"
+                             r"said|stated|spoke|asked|agreed|requested|recommended)\b", re.IGNORECASE)
+#: an initial right before a name ("R. Holloway aware", "K JONES ORDERED")
+_INITIAL_BEFORE = re.compile(r"(?<![\w'\u2019.-])[^\W\d_]\.?[ \t]+$")
+_POSSESSIVE = re.compile(r"['\u2019]s$")
+_POSITIONAL = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
+
+
+def _listed_surname(word: str) -> bool:
+    return surname_rank(word) is not None and not english_lemma(word)
+
+
+def _plain_name(word: str) -> bool:
+    """A listed name that is no English function word, verb, adjective or noun (unless a given name)
+    and no medicine ("Vance", "Brunswick"; not "Worker", "Colace")."""
+    return (len(word) >= 3 and is_person_name(word) and not english_lemma(word) and not is_medicine(word)
+            and (is_given_name(word) or not common_noun(word)))
+
+
+class GazetteerNameRecognizer(TextRecognizer):
+    """PERSON from the census given-name and surname lists (see the module docstring)."""
+
+    name = "gazetteer_name"
+    entities = ("PERSON",)
+
+    def find(self, text: str) -> list[Candidate]:
+        words = list(_WORD.finditer(text))
+        out: list[Candidate] = []
+        for i, m in enumerate(words):
+            word = m.group()
+            if len(word) < 2 or _POSSESSIVE.sub("", word.lower()) in NOT_NAMES:
+                continue
+            cased = local_case(text, m.start(), m.end()) == "mixed"
+            if is_given_name(word):
+                pair = self._pair(text, words, i, cased)
+                if pair is not None:
+                    out.append(pair)
+                    continue
+                if cased and self._lone_given(text, m):
+                    out.append(Candidate(m.start(), self._surname_end(text, words, i), "PERSON", 0.6))
+                    continue
+            role = _ROLE_BEFORE.search(text, max(0, m.start() - 24), m.start())
+            initial = _INITIAL_BEFORE.search(text, max(0, m.start() - 4), m.start())
+            if cased and not word[0].isupper() and role is None:
+                continue  # (notes type names in lower case after a role: "NP harriet", "per t gallagher")
+            if not (self._after_role(word, role) or (_REPORTED_AFTER.match(text, m.end()) and (
+                    _plain_name(word) or (initial is not None and is_person_name(word))))):
+                continue
+            start = initial.start() if initial is not None else m.start()
+            out.append(Candidate(start, m.end(), "PERSON", 0.65))
+        return out
+
+    @staticmethod
+    def _after_role(word: str, role: re.Match[str] | None) -> bool:
+        """A listed name after a role: a given name ("NP Harriet"), a surname that is no English word
+        ("per Vance"; not "per protocol"), or after an honorific any listed name ("dr brown")."""
+        if role is None or len(word) < 3 or word.lower() in NOT_NAMES:
+            return False
+        if role.group("role").lower() in {"dr", "doctor"}:
+            return is_person_name(word)
+        return (is_given_name(word) and not is_medicine(word)) or _plain_name(word)
+
+    @staticmethod
+    def _pair(text: str, words: list[re.Match[str]], i: int, cased: bool) -> Candidate | None:
+        """A given name, an optional initial, then a listed surname ("hattie brunswick", "ANNA K SMITH")."""
+        given = words[i]
+        pos = given.end()
+        ini = _INITIAL.match(text, pos)
+        if ini is not None:
+            pos = ini.end()
+        gap = _GAP.match(text, pos)
+        if gap is None or i + 1 >= len(words):
+            return None
+        nxt = next((w for w in words[i + 1:i + 3] if w.start() == gap.end()), None)
+        if nxt is None:
+            return None
+        first, last = given.group(), nxt.group()
+        if last.lower() in NOT_NAMES or surname_rank(last) is None:
+            return None
+        # (not the noun list: it holds many given names as plant genera or proper nouns — "Felicia")
+        ordinary_first = common_word(first) or irregular_verb(first)
+        ordinary_last = english_lemma(last) or common_noun(last)
+        if cased:
+            # "Alice Brown": capitalised after a given name that is no English word, any listed surname
+            if not (first[0].isupper() and last[0].isupper()) or (ordinary_first and ordinary_last):
+                return None
+        elif english_lemma(last) or (ordinary_first and common_noun(last) and (surname_rank(last) or 0) > 1000):
+            # "will power", "mark time": a given name that is also a word, before a word, is ordinary text
+            return None
+        return Candidate(given.start(), nxt.end(), "PERSON", 0.7)
+
+    @staticmethod
+    def _lone_given(text: str, m: re.Match[str]) -> bool:
+        """A capitalised given name that is no English word ("Odessa", "Rosemarie"; not "Grace", "Will")."""
+        word = m.group()
+        if len(word) < 3 or not (word[0].isupper() and word[1:].islower() and word[1:].isalpha()):
+            return False
+        if common_word(word) or irregular_verb(word):
+            return False
+        # at a sentence start any word is capitalised: there a noun ("Hope", "Amber") is taken for a word
+        return not (_POSITIONAL.search(text[max(0, m.start() - 3):m.start()])
+                    and (common_noun(word) or text[m.end():m.end() + 1] == "."))
+
+    @staticmethod
+    def _surname_end(text: str, words: list[re.Match[str]], i: int) -> int:
+        """End of a given name with the capitalised, non-word surname that follows it ("Odessa Vantongeren")."""
+        end = words[i].end()
+        for w in words[i + 1:i + 3]:
+            if text[end:w.start()].strip(" \t") not in {"", "."} or "\n" in text[end:w.start()]:
+                break
+            token = w.group()
+            if not token[0].isupper() or (token.isupper() and len(token) > 1) or common_word(token) \
+                    or token.lower() in NOT_NAMES or (common_noun(token) and not is_person_name(token)):
+                break
+            end = w.end()
+        return end

@@ -1,0 +1,36 @@
+"""The reference lists come from pinned packages, are read offline, and answer as documented."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearhouse.errors import DetectionError
+from privacy.detection import lexicons
+
+
+def test_census_lists_are_loaded_with_ranks() -> None:
+    assert len(lexicons.given_names()) > 5000
+    assert len(lexicons.surname_ranks()) > 80000
+    assert lexicons.surname_rank("Smith") == 1
+    assert lexicons.surname_rank("O'Hara") is not None  # the census writes "OHARA"
+    assert lexicons.surname_rank("Zzyzxq") is None
+    assert lexicons.is_given_name("margaret") and lexicons.is_given_name("JAMES")
+
+
+def test_month_and_day_names_are_not_given_names() -> None:
+    assert not lexicons.is_given_name("June")
+    assert not lexicons.is_given_name("april")
+
+
+def test_medicines_that_are_also_names_are_names() -> None:
+    assert lexicons.is_medicine("ibuprofen") and lexicons.is_medicine("Lisinopril")
+    assert lexicons.drug_names() >= {"heparin", "ibuprofen"}
+    assert not lexicons.is_medicine("kendrick")  # a brand name that is also a person's name
+    assert not lexicons.is_medicine("sunshine")
+
+
+def test_missing_package_fails_closed() -> None:
+    with pytest.raises(DetectionError, match="not installed"):
+        lexicons._package_file("clearhouse_no_such_package", "x.txt")
+    with pytest.raises(DetectionError, match="missing"):
+        lexicons._package_file("names", "no-such-list")
