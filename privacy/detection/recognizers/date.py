@@ -19,8 +19,10 @@ _NAMED = re.compile(
     re.IGNORECASE,
 )
 _ISO = re.compile(r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b")
+#: a dash may join a date to a word or to another date ("ON 9/7-ADMITTED", "6/30-7/2"), not to a number
 _NUMERIC = re.compile(
-    r"(?<![\d/.-])(?P<a>\d{1,2})(?P<s>[/.-])(?P<b>\d{1,2})(?:(?P=s)(?P<y>(?:19|20)?\d{2}))?(?![\d/-]|\.\d)"
+    r"(?<![\d/.])(?<!\d-)(?P<a>\d{1,2})(?P<s>[/.-])(?P<b>\d{1,2})(?:(?P=s)(?P<y>(?:19|20)?\d{2}))?"
+    r"(?![\d/]|\.\d|-\d(?!\d?/\d))"
 )
 _YEAR = re.compile(r"(?<![\d.,:$#-])(?P<v>(?:19[0-9]|20[0-4])\d)(?![\d.,:%]\d|\d|%)")
 _APOS_YEAR = re.compile(r"(?<![\d'])'(?P<a>\d{2})(?![\w'\"])|(?<![\w'])(?P<b>\d{2})'(?![\w'\"])")

@@ -6,12 +6,20 @@ import pytest
 
 from clearhouse.config import load_settings
 from clearhouse.policy import Detection
+from privacy.detection.recognizers.words import load_lexicon
 from privacy.detection.text import PresidioTextDetector
 
 
 @pytest.fixture(scope="session")
 def model_name() -> str:
     return load_settings().spacy_model
+
+
+@pytest.fixture(scope="session", autouse=True)
+def english_lexicon(model_name: str) -> None:
+    """Recognizers consult the model's word lists (loaded with the model in the pipeline); load them
+    here too so a recognizer tested on its own behaves as it does in the detector, in any test order."""
+    load_lexicon(model_name)
 
 
 @pytest.fixture(scope="session")
