@@ -15,9 +15,10 @@ detector must not silently become weaker.
 from __future__ import annotations
 
 import bz2
+import importlib.util
 import pickle
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 from clearhouse.errors import DetectionError
 
@@ -27,11 +28,17 @@ _CALENDAR = frozenset({"january", "february", "march", "april", "may", "june", "
                        "saturday", "sunday"})
 
 
-def _package_file(package: str, name: str) -> resources.abc.Traversable:
+def _package_file(package: str, name: str) -> Path:
+    """A data file inside an installed package, located without importing the package (importing
+    ``drug_named_entity_recognition`` would build its whole matcher: seconds and hundreds of MB)."""
     try:
-        path = resources.files(package).joinpath(name)
-    except ModuleNotFoundError as exc:
-        raise DetectionError(f"reference list package {package!r} is not installed (see requirements.lock)") from exc
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise DetectionError(f"reference list package {package!r} is not installed (see requirements.lock)")
+    path = Path(folders[0]) / name
     if not path.is_file():
         raise DetectionError(f"reference list {package}/{name} is missing from its package")
     return path
@@ -80,7 +87,7 @@ def drug_names() -> frozenset[str]:
     """Lower-cased one-word medicine names (generic and brand) of four letters or more."""
     path = _package_file("drug_named_entity_recognition", "drug_ner_dictionary.pkl.bz2")
     try:
-        with path.open("rb") as raw, bz2.open(raw) as fh:
+        with bz2.open(path, "rb") as fh:
             data = pickle.load(fh)  # noqa: S301 - package data of a hash-pinned dependency
         variants = data["drug_variant_to_canonical"]
     except (OSError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as exc:

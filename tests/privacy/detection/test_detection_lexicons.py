@@ -34,3 +34,14 @@ def test_missing_package_fails_closed() -> None:
         lexicons._package_file("clearhouse_no_such_package", "x.txt")
     with pytest.raises(DetectionError, match="missing"):
         lexicons._package_file("names", "no-such-list")
+
+
+def test_lists_are_read_without_importing_their_packages() -> None:
+    """Importing the medicine package would build its own matcher (seconds, hundreds of MB)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from privacy.detection import lexicons as L; L.preload(); "
+            "print('drug_named_entity_recognition' in sys.modules, 'names' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
