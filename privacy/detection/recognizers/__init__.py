@@ -16,6 +16,7 @@ from privacy.detection.recognizers.context_id import ContextIdRecognizer
 from privacy.detection.recognizers.date import DateRecognizer
 from privacy.detection.recognizers.facility import FacilityRecognizer
 from privacy.detection.recognizers.gazetteer_name import GazetteerNameRecognizer
+from privacy.detection.recognizers.gazetteer_place import GazetteerPlaceRecognizer
 from privacy.detection.recognizers.initial_name import InitialNameRecognizer
 from privacy.detection.recognizers.name_cue import NameCueRecognizer
 from privacy.detection.recognizers.phone import PhoneRecognizer
@@ -36,6 +37,7 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "signature_name": SignatureNameRecognizer,
     "initial_name": InitialNameRecognizer,
     "gazetteer_name": GazetteerNameRecognizer,
+    "gazetteer_place": GazetteerPlaceRecognizer,
     "facility": FacilityRecognizer,
     "url": UrlRecognizer,
     "context_id": ContextIdRecognizer,

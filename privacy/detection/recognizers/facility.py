@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from privacy.detection.lexicons import is_place
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_word, name_like
+from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, name_like
 
 _KIND = (r"hospital|hosp|medical\s+cent(?:er|re)|memorial|clinic|infirmary|health\s+cent(?:er|re)|"
          r"nursing\s+home|rehab(?:ilitation)?(?:\s+cent(?:er|re))?|hospice|sanatorium|campus|university|college|"
@@ -18,6 +19,14 @@ _MOVED = re.compile(
     r"living|born|raised|resides?|residing)"
     r"[ \t]+(?:back[ \t]+)?(?:to|from|at|in)[ \t]+(?:the[ \t]+)?"
     r"(?P<v>[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u2019-]*)?)",
+    re.IGNORECASE,
+)
+
+
+#: departments and services of a hospital: where a patient goes inside it, identifying no one
+_CARE_UNIT = re.compile(
+    r"[a-z]{0,3}icu|ccu|csru|cvru|pacu|ed|er|ew|or|ct|mri|ir|ep|cath|lab|labs|rehab|tcu|ltac|snf|"
+    r"step-?down|floor|ward|unit|radiology|dialysis|endoscopy|morgue|pharmacy|triage|recovery",
     re.IGNORECASE,
 )
 
@@ -54,8 +63,12 @@ class FacilityRecognizer(TextRecognizer):
             out.append(Candidate(start, m.end("v"), "LOCATION", 0.7))
         for m in _MOVED.finditer(text):
             words = m.group("v").split()
-            # notes write places in any case: take uncommon words (not verbs, adjectives, function words)
-            if not name_like(words[0], cased=False):
+            # notes write places in any case: take uncommon words (not verbs, adjectives, function words),
+            # not a hospital's own departments ("to ICU", "from radiology") nor a common noun ("to the
+            # kitchen") unless it is a listed place ("to Denver")
+            if not name_like(words[0], cased=False) or _CARE_UNIT.fullmatch(words[0]):
+                continue
+            if common_noun(words[0]) and not is_place(words[0]):
                 continue
             end = m.start("v") + len(words[0])
             if len(words) > 1 and name_like(words[1], cased=False):

