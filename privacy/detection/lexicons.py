@@ -122,6 +122,12 @@ def place_names() -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=1)
+def place_first_words() -> frozenset[str]:
+    """The first word of every listed place (a cheap test before trying longer phrases)."""
+    return frozenset(name.split()[0] for name in place_names())
+
+
 def is_place(phrase: str) -> bool:
     """A listed city, country, US state or county ("Denver", "new london")."""
     return " ".join(phrase.lower().split()) in place_names()
@@ -133,3 +139,4 @@ def preload() -> None:
     surname_ranks()
     drug_names()
     place_names()
+    place_first_words()

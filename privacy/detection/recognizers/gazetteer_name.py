@@ -67,8 +67,8 @@ class GazetteerNameRecognizer(TextRecognizer):
         out: list[Candidate] = []
         for i, m in enumerate(words):
             word = m.group()
-            if len(word) < 2 or _POSSESSIVE.sub("", word.lower()) in NOT_NAMES:
-                continue
+            if len(word) < 2 or _POSSESSIVE.sub("", word.lower()) in NOT_NAMES or not is_person_name(word):
+                continue  # (every rule below needs a listed name)
             cased = local_case(text, m.start(), m.end()) == "mixed"
             if is_given_name(word):
                 pair = self._pair(text, words, i, cased)

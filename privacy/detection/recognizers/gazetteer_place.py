@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from privacy.detection.lexicons import is_medicine, is_place
+from privacy.detection.lexicons import is_medicine, is_place, place_first_words
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import (
     NOT_NAMES,
@@ -59,8 +59,9 @@ class GazetteerPlaceRecognizer(TextRecognizer):
     @staticmethod
     def _match(text: str, words: list[re.Match[str]], i: int) -> tuple[int, Candidate] | None:
         first = words[i]
-        cased = local_case(text, first.start(), first.end()) == "mixed"
-        locative = _LOCATIVE.search(text, max(0, first.start() - 12), first.start()) is not None
+        if first.group().rstrip(".").lower() not in place_first_words():
+            return None
+        context: tuple[bool, bool] | None = None  # (mixed case, after a locative word), once a place matched
         for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
             run = words[i:i + n]
             # the words of a place name stand apart by single spaces
@@ -69,6 +70,10 @@ class GazetteerPlaceRecognizer(TextRecognizer):
             phrase = text[run[0].start():run[-1].end()].rstrip(".")
             if not is_place(phrase):
                 continue
+            if context is None:
+                context = (local_case(text, first.start(), first.end()) == "mixed",
+                           _LOCATIVE.search(text, max(0, first.start() - 12), first.start()) is not None)
+            cased, locative = context
             tokens = phrase.split()
             if cased and not all(t[0].isupper() for t in tokens if t.lower() not in {"of", "de", "la", "upon"}):
                 continue

@@ -67,13 +67,13 @@ def name_like(token: str, *, cased: bool, lexical: bool = True) -> bool:
 
 def text_case(text: str) -> str:
     """``"upper"`` (shouting), ``"lower"`` (no capitals at all) or ``"mixed"``."""
-    letters = [c for c in text if c.isalpha()]
+    letters = sum(map(str.isalpha, text))  # (map over a str method runs at C speed; called per word)
     if not letters:
         return "mixed"
-    upper = sum(1 for c in letters if c.isupper())
+    upper = sum(map(str.isupper, text))
     if upper == 0:
         return "lower"
-    if len(letters) >= 8 and upper / len(letters) > 0.6:
+    if letters >= 8 and upper / letters > 0.6:
         return "upper"
     return "mixed"
 
