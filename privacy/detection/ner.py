@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from clearhouse.errors import DetectionError
-from privacy.detection.lexicons import is_medicine, is_person_name
+from privacy.detection.lexicons import is_medicine, is_person_name, is_place
 from privacy.detection.offline import ensure_offline, require_installed_model
 from privacy.detection.recognizers.base import Candidate
 from privacy.detection.recognizers.words import (
@@ -253,19 +253,53 @@ def _name_shaped(text: str, document: str, start: int, end: int, entity: str) ->
     return True
 
 
+#: words that make a phrase of ordinary words an organisation's name ("Quiet River Solutions")
+_ORG_WORDS = frozenset({
+    "inc", "llc", "ltd", "plc", "corp", "corporation", "company", "co", "group", "holdings", "partners",
+    "solutions", "services", "systems", "software", "technologies", "technology", "labs", "ventures", "capital",
+    "consulting", "media", "bank", "insurance", "foundation", "institute", "university", "college", "school",
+    "association", "agency", "society", "trust", "fund", "network", "industries", "enterprises", "international",
+    "global", "studio", "studios", "press", "airlines", "motors", "energy", "pharmaceuticals", "council",
+    "department", "ministry", "committee", "church", "club", "team", "union", "league", "party",
+})
+
+
+def _ordinary_word(word: str) -> bool:
+    return common_word(word) or common_noun(word) or (word.isupper() and len(word) <= 4)
+
+
+def _ordinary_person(words: Sequence[str]) -> bool:
+    if any(is_person_name(w) for w in words):
+        return False
+    # a short word no census lists is an abbreviation ("Qty", "Tbsp") more often than a name
+    return (len(words) == 1 and len(words[0]) <= 4) or all(_ordinary_word(w) for w in words)
+
+
+def _ordinary_organisation(words: Sequence[str]) -> bool:
+    if any(w.lower() in _ORG_WORDS or is_person_name(w) or is_place(w) for w in words):
+        return False
+    return all(_ordinary_word(w) for w in words)
+
+
+def _ordinary_place(words: Sequence[str]) -> bool:
+    return len(words) == 1 and _ordinary_word(words[0]) and not (is_place(words[0]) or is_person_name(words[0]))
+
+
+_ORDINARY = {"PERSON": _ordinary_person, "ORGANIZATION": _ordinary_organisation, "LOCATION": _ordinary_place}
+
+
 def _vocabulary(words: Sequence[str], entity: str) -> bool:
-    """Is an entity made of ordinary vocabulary rather than a name? Medicine names ("Ibuprofen"), or —
-    for people — nothing but English words and abbreviations, none of them a census given name or
-    surname ("Chest X-Ray", "Stable Bp"). Places and organisations are exempt: they are named with
-    ordinary words ("Reading", "Rapid Cycle Solutions"), and the noun list holds place names too."""
+    """Is an entity made of ordinary vocabulary rather than a name? Medicine names ("Ibuprofen"); for
+    people, nothing but English words and abbreviations, none of them a census given name or surname
+    ("Wrist Splint", "Fever Chart"), or a short unlisted word ("Qty"); for organisations, nothing but English
+    words with no place, person or company word among them ("Shift Summary", "Pressure Readings"); for
+    places, one ordinary word that is no listed place ("Sinus"; "Reading" stays)."""
     if not words:
         return False
-    if any(is_medicine(w) for w in words) and all(
-            is_medicine(w) or common_word(w) or (w.isupper() and len(w) <= 4) for w in words):
+    if any(is_medicine(w) for w in words) and all(is_medicine(w) or _ordinary_word(w) for w in words):
         return True
-    if entity != "PERSON" or any(is_person_name(w) for w in words):
-        return False
-    return all(common_word(w) or common_noun(w) or (w.isupper() and len(w) <= 4) for w in words)
+    check = _ORDINARY.get(entity)
+    return check is not None and check(words)
 
 
 def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> list[list[Candidate]]:

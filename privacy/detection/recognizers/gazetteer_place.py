@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from privacy.detection.lexicons import is_medicine, is_place, place_first_words
+from privacy.detection.lexicons import is_medicine, is_person_name, is_place, place_first_words
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import (
     NOT_NAMES,
@@ -89,12 +89,14 @@ class GazetteerPlaceRecognizer(TextRecognizer):
     def _single_ok(text: str, m: re.Match[str], cased: bool, locative: bool) -> bool:
         word = m.group().rstrip(".")
         # alone, an inflected verb is a word too ("Reading", "Bury")
-        if len(word) < 3 or _ordinary(word) or common_word(word):
-            return False
+        if len(word) < 4 or _ordinary(word) or common_word(word):
+            return False  # (three letters or fewer: an abbreviation as often as a place)
         if cased and word.isupper() and len(word) <= 4:
             return False  # an acronym in mixed-case text
         if locative:
             return True
+        if is_person_name(word):
+            return False  # "Foley", "Douglas": a person (or a thing named after one) without "in"/"from"
         if not cased:
             return False
         # capitalised mid-sentence; at a sentence start a noun ("Bath", "Orange") is taken for a word

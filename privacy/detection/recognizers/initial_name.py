@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from privacy.detection.lexicons import is_medicine, is_person_name, surname_rank
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_word, local_case
+from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, local_case
 
+#: census surnames this frequent are names first even when they are also English words ("Bell", "Hall")
+_FREQUENT_SURNAME = 5000
 _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\w'\u2019-]+)(?!\.\w)")
 
@@ -32,8 +35,17 @@ class InitialNameRecognizer(TextRecognizer):
                 # all lower case only counts where the text around it has no capitals either: in
                 # mixed-case text a name is capitalised, and "x. word" is a list label or shorthand
                 same_case = word.islower() and local_case(text, m.start(), m.end()) == "lower"
-            # without case to go by ("L. KNEE", "v. drip"), a common word is no surname
+            # without case to go by ("L. KNEE", "v. drip", "I. HISTORY") an English noun, verb or adjective
+            # is no surname unless it is a frequent census surname ("B. HALL"); a capitalised word
+            # counts when it is listed ("K. Brown") or no such word
             uncased = word.isupper() or word.islower()
-            if same_case and not (uncased and common_word(word)) and _VOWEL.search(word):
+            listed = is_person_name(word)
+            ordinary = common_word(word) or common_noun(word)
+            if uncased:
+                rank = surname_rank(word)
+                plausible = not ordinary or (rank is not None and rank <= _FREQUENT_SURNAME)
+            else:
+                plausible = listed or not ordinary
+            if same_case and plausible and not is_medicine(word) and _VOWEL.search(word):
                 out.append(Candidate(m.start(), m.end("v"), "PERSON", 0.6))
         return out

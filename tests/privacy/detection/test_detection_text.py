@@ -151,6 +151,8 @@ def test_lower_case_surname_after_a_given_name(us_detector: PresidioTextDetector
     # medicine names (from the pinned medicine list) are never people, places or organisations
     ("Given Zolpidem overnight, then Lorazepam.", "Zolpidem", False),
     ("Given Zolpidem overnight, then Lorazepam.", "Lorazepam", False),
+    # organisations named with ordinary words keep their company word; headings do not
+    ("She works at Quillfeather Solutions in town.", "Quillfeather Solutions", True),
 ])
 def test_ner_filters(us_detector: PresidioTextDetector, text: str, want: str, found_it: bool) -> None:
     got = spans_text(us_detector, text)
@@ -250,3 +252,22 @@ def test_shouted_name_words_are_no_verbs(us_detector: PresidioTextDetector, word
 def test_positional_label(us_detector: PresidioTextDetector, document: str, word: str, expected: bool) -> None:
     start = document.index(word)
     assert _positional_label(document, start, start + len(word)) is expected
+
+
+@pytest.mark.parametrize(("words", "entity", "vocabulary"), [
+    (["Ibuprofen"], "PERSON", True),
+    (["Wrist", "Splint"], "PERSON", True),
+    (["Qty"], "PERSON", True),
+    (["Ngo"], "PERSON", False),            # a short census surname stays a name
+    (["Marguerite", "Olsen"], "PERSON", False),
+    (["Shift", "Handover", "Summary"], "ORGANIZATION", True),
+    (["Quiet", "River", "Solutions"], "ORGANIZATION", False),
+    (["Tallinn"], "ORGANIZATION", False),  # a listed place tagged as an organisation
+    (["Elbow"], "LOCATION", True),
+    (["Reading"], "LOCATION", False),
+])
+def test_vocabulary_filter(us_detector: PresidioTextDetector, words: list[str], entity: str,
+                           vocabulary: bool) -> None:
+    from privacy.detection.ner import _vocabulary
+
+    assert _vocabulary(words, entity) is vocabulary
