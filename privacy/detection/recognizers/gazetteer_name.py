@@ -41,6 +41,7 @@ _REPORTED_AFTER = re.compile(r"[ \t]+(?:made[ \t]+)?(?:aware|notified|paged|info
                              r"said|stated|spoke|asked|agreed|requested|recommended)\b", re.IGNORECASE)
 #: an initial right before a name ("R. Holloway aware", "K JONES ORDERED")
 _INITIAL_BEFORE = re.compile(r"(?<![\w'\u2019.-])[^\W\d_]\.?[ \t]+$")
+_LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _POSITIONAL = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
 
@@ -64,7 +65,7 @@ class GazetteerNameRecognizer(TextRecognizer):
 
     def find(self, text: str) -> list[Candidate]:
         words = list(_WORD.finditer(text))
-        out: list[Candidate] = []
+        out: list[Candidate] = self._given_name_list(text, words)
         for i, m in enumerate(words):
             word = m.group()
             if len(word) < 2 or _POSSESSIVE.sub("", word.lower()) in NOT_NAMES or not is_person_name(word):
@@ -87,6 +88,24 @@ class GazetteerNameRecognizer(TextRecognizer):
                 continue
             start = initial.start() if initial is not None else m.start()
             out.append(Candidate(start, m.end(), "PERSON", 0.65))
+        return out
+
+    @staticmethod
+    def _given_name_list(text: str, words: list[re.Match[str]]) -> list[Candidate]:
+        """Three or more words in a comma list ("…: ana, adam, chris and kim") of which at least two
+        are given names that are no English words: every name-like item is a name."""
+        out: list[Candidate] = []
+        run: list[re.Match[str]] = []
+        items = [w for w in words if w.group().lower() not in {"and", "or", "&"}]
+        for w in [*items, None]:
+            if w is not None and run and _LIST_SEP.fullmatch(text[run[-1].end():w.start()]):
+                run.append(w)
+                continue
+            listed = [m for m in run if is_given_name(m.group()) and not english_lemma(m.group())]
+            if len(run) >= 3 and len(listed) >= 2:
+                out += [Candidate(m.start(), m.end(), "PERSON", 0.6) for m in run
+                        if m.group().lower() not in NOT_NAMES and not english_lemma(m.group())]
+            run = [w] if w is not None else []
         return out
 
     @staticmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from privacy.detection.lexicons import is_medicine, is_person_name, is_place, place_first_words
+from privacy.detection.lexicons import is_major_place, is_medicine, is_person_name, is_place, place_first_words
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import (
     NOT_NAMES,
@@ -26,7 +26,7 @@ from privacy.detection.recognizers.words import (
 
 _WORD = re.compile(r"(?<![\w'\u2019.-])[^\W\d_][^\W\d_'\u2019.-]*(?:[.'\u2019-][^\W\d_]+)*\.?(?![\w'\u2019-])")
 _LOCATIVE = re.compile(r"(?:\b(?:in|from|to|at|near|of|outside|via|visiting|visit|towards?|around|into|"
-                       r"between|and|lives|living|born)|@|,)[ \t]+$", re.IGNORECASE)
+                       r"between|lives|living|born)|@)[ \t]+$", re.IGNORECASE)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
 _MAX_WORDS = 3
 
@@ -94,7 +94,9 @@ class GazetteerPlaceRecognizer(TextRecognizer):
         if cased and word.isupper() and len(word) <= 4:
             return False  # an acronym in mixed-case text
         if locative:
-            return True
+            # "in PERSON", "to COFFEE": after a locative word a noun is still a noun, unless the place is
+            # a large one (a city of 100,000 or more, a country or a state: "in Denver")
+            return not common_noun(word) or is_major_place(word)
         if is_person_name(word):
             return False  # "Foley", "Douglas": a person (or a thing named after one) without "in"/"from"
         if not cased:

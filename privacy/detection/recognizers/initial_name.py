@@ -10,6 +10,7 @@ from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_w
 
 #: census surnames this frequent are names first even when they are also English words ("Bell", "Hall")
 _FREQUENT_SURNAME = 5000
+_LABEL_BEFORE = re.compile(r"(?:^|[\n:;])[ \t]*$")
 _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\w'\u2019-]+)(?!\.\w)")
 
@@ -46,6 +47,10 @@ class InitialNameRecognizer(TextRecognizer):
                 plausible = not ordinary or (rank is not None and rank <= _FREQUENT_SURNAME)
             else:
                 plausible = listed or not ordinary
+            # a letter opening a line or following a colon is an outline or note label ("S. Stable",
+            # "b. follow-up", "I. HISTORY"): there only a listed name counts
+            if _LABEL_BEFORE.search(text, max(0, m.start() - 3), m.start()) and not listed:
+                continue
             if same_case and plausible and not is_medicine(word) and _VOWEL.search(word):
                 out.append(Candidate(m.start(), m.end("v"), "PERSON", 0.6))
         return out

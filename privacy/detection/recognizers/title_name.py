@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from privacy.detection.lexicons import is_person_name
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import local_case, name_like
 
@@ -18,6 +19,9 @@ _TITLE = re.compile(
 #: the honorifics written only before a person's name (role titles such as "lt" or "rep" are also
 #: abbreviations of ordinary words in lower case)
 _PERSONAL = re.compile(r"(?:mr|mrs|dr|doctor|prof|professor)\b", re.IGNORECASE)
+#: titles that are also abbreviations of ordinary words (left, mental status, repeat, detail, ...)
+_AMBIGUOUS = frozenset({"lt", "ms", "rep", "det", "hon", "capt", "agent", "officer", "counsel", "attorney",
+                        "justice", "judge", "inspector", "governor", "mayor"})
 _TOKEN = re.compile(r"[^\W\d_]\.(?!\w)|[^\W\d_][\w'\u2019-]*")
 
 
@@ -38,6 +42,10 @@ class TitleNameRecognizer(TextRecognizer):
                 # "dr. smith aware": people type names after a personal honorific in lower case even
                 # in mixed-case text; then only a word that is no English verb/adjective counts
                 cased, lexical = False, True
+            title = m.group().split()[0].rstrip(".").lower() if m.group().split() else ""
+            # "LT LEG", "ms noted", "REP LABS": abbreviations that are ordinary words in notes take only a
+            # census name when case does not tell
+            listed_only = not cased and title in _AMBIGUOUS
             start = end = -1
             for i, tok in enumerate(_TOKEN.finditer(m.group("rest"))):
                 word = tok.group()
@@ -46,7 +54,7 @@ class TitleNameRecognizer(TextRecognizer):
                         start, end = base + tok.start(), base + tok.end()
                         continue
                     break
-                if not name_like(word, cased=cased, lexical=lexical):
+                if not name_like(word, cased=cased, lexical=lexical) or (listed_only and not is_person_name(word)):
                     break
                 if start < 0:
                     start = base + tok.start()
