@@ -201,8 +201,8 @@ def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> l
             words = text.split()
             if len(words) < 2 or "\n" in text or not all(_shouted_name_word(w) for w in words):
                 continue
-            if any(is_medicine(w) for w in words):
-                continue
+            if any(is_medicine(w) for w in words) or _vocabulary(words, "PERSON"):
+                continue  # ("KIDNEY STONES": English nouns, no census name among them)
             end = start + len(text)
             # a shouted name stands on its own (a signature, a list item, "…, ANNA KOWALSKI."):
             # title-cased clinical or technical phrases sit inside sentences
