@@ -142,8 +142,10 @@ class GazetteerNameRecognizer(TextRecognizer):
             # "Alice Brown": capitalised after a given name that is no English word, any listed surname
             if not (first[0].isupper() and last[0].isupper()) or (ordinary_first and ordinary_last):
                 return None
-        elif english_lemma(last) or (ordinary_first and common_noun(last) and (surname_rank(last) or 0) > 1000):
-            # "will power", "mark time": a given name that is also a word, before a word, is ordinary text
+        elif (ordinary_first or common_noun(first) or len(first) < 4) and (
+                english_lemma(last) or (common_noun(last) and (surname_rank(last) or 0) > 1000)):
+            # "will power", "mark time": a given name that is also a word, before a word, is ordinary text;
+            # after a given name that is no word any listed surname counts ("dwayne brown")
             return None
         return Candidate(given.start(), nxt.end(), "PERSON", 0.7)
 
