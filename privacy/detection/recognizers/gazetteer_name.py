@@ -157,9 +157,14 @@ class GazetteerNameRecognizer(TextRecognizer):
             return False
         if common_word(word) or irregular_verb(word):
             return False
-        # at a sentence start any word is capitalised: there a noun ("Hope", "Amber") is taken for a word
-        return not (_POSITIONAL.search(text[max(0, m.start() - 3):m.start()])
-                    and (common_noun(word) or text[m.end():m.end() + 1] == "."))
+        # at a sentence start any word is capitalised: there a noun ("Hope", "Amber") is taken for a word,
+        # unless it opens a line of dialogue or chat ("Desiree: see you then")
+        if not _POSITIONAL.search(text[max(0, m.start() - 3):m.start()]):
+            return True
+        after = text[m.end():m.end() + 2]
+        if after[:1] == ":" and after[1:2] in {" ", '"', "\u201c", ""}:
+            return True
+        return not (common_noun(word) or after[:1] == ".")
 
     @staticmethod
     def _surname_end(text: str, words: list[re.Match[str]], i: int) -> int:

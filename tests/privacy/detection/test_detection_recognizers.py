@@ -61,6 +61,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("gazetteer_name", "CONTACT: DOLORES K MENDOZA AT HOME", ["DOLORES K MENDOZA"]),
     ("gazetteer_name", "Yes, Felicia Brown phoned again.", ["Felicia Brown"]),
     ("gazetteer_name", "Rosemarie: are you coming?", ["Rosemarie"]),
+    ("gazetteer_name", "ok thanks! Desiree: see you then", ["Desiree"]),
+    ("gazetteer_name", "Dressing changed. Amber fluid noted.", []),
     ("gazetteer_name", "labs sent. np harriet aware", ["harriet"]),
     ("gazetteer_name", "BP LOW, R. HOLLOWAY NOTIFIED", ["R. HOLLOWAY"]),
     ("gazetteer_name", "plan per t gallagher, continue", ["t gallagher"]),
