@@ -31,14 +31,20 @@ _CARE_UNIT = re.compile(
 )
 
 
+_UNIVERSITY_OF = re.compile(r"\b(?:university|univ\.?|u)[ \t]+of[ \t]+(?P<p>[^\W\d_][\w'\u2019-]*)", re.IGNORECASE)
+#: two-letter US state codes ("U of MD"), as a regex to keep the list on two lines
+_US_STATE_CODE = re.compile(
+    r"A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[TA]|W[AVIY]")
+
+
 class FacilityRecognizer(TextRecognizer):
     """LOCATION: the name words before a facility word ("X hospital", 0.7) and the place after a
     movement verb ("admitted to X", "lives in X", 0.55) when it is not a common word."""
 
     name = "facility"
     prefilter = re.compile(
-        r"\b(?:" + _KIND + r"|transfer|admitted|went|go|going|gone|moved|sent|discharged|brought|taken|returned|"
-        r"referred|relocated|presented|arrived|flown|flying|travel|flew|drove|live|living|born|raised|resid)",
+        r"\b(?:" + _KIND + r"|u[ \t]+of|univ|transfer|admitted|went|go|going|gone|moved|sent|discharged|brought|"
+        r"taken|returned|referred|relocated|presented|arrived|flown|flying|travel|flew|drove|live|living|born|raised|resid)",
         re.IGNORECASE,
     )
     entities = ("LOCATION",)
@@ -74,4 +80,10 @@ class FacilityRecognizer(TextRecognizer):
             if len(words) > 1 and name_like(words[1], cased=False):
                 end = m.end("v")
             out.append(Candidate(m.start("v"), end, "LOCATION", 0.55))
+        for m in _UNIVERSITY_OF.finditer(text):
+            # "University of Ohio", "U OF MD", "univ. of tartu": the institution named after a place
+            place = m.group("p")
+            if is_place(place) or (place[:1].isupper() and not common_word(place) and not common_noun(place)) \
+                    or _US_STATE_CODE.fullmatch(place.upper()):
+                out.append(Candidate(m.start(), m.end(), "LOCATION", 0.7))
         return out

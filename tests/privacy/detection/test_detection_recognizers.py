@@ -82,6 +82,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("gazetteer_place", "walked to the man in the hat", []),
     ("facility", "transferred to ICU, then to the kitchen", []),
     ("facility", "TRANSFERRED FROM DENVER THIS AM", ["DENVER"]),
+    ("facility", "SEEN AT U OF NM CLINIC LAST YEAR", ["U OF NM"]),
+    ("facility", "a university of excellence", []),
     ("facility", "She was admitted to Fernbrook Memorial overnight", ["Fernbrook"]),
     ("facility", "transferred to the floor after the scan", []),
     ("context_id", "Re: case no. 2:19-cv-04417, hearing moved", ["2:19-cv-04417"]),
