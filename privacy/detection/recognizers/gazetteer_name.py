@@ -42,6 +42,8 @@ _REPORTED_AFTER = re.compile(r"[ \t]+(?:made[ \t]+)?(?:aware|notified|paged|info
 #: an initial right before a name ("R. Holloway aware", "K JONES ORDERED")
 _INITIAL_BEFORE = re.compile(r"(?<![\w'\u2019.-])[^\W\d_]\.?[ \t]+$")
 _LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
+#: census surnames this frequent are names even when the noun list holds them
+_FREQUENT = 1000
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _POSITIONAL = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
 
@@ -53,8 +55,10 @@ def _listed_surname(word: str) -> bool:
 def _plain_name(word: str) -> bool:
     """A listed name that is no English function word, verb, adjective or noun (unless a given name)
     and no medicine ("Vance", "Brunswick"; not "Worker", "Colace")."""
+    rank = surname_rank(word)
+    # (the noun list also holds famous people — "lincoln", "darwin" — so a frequent surname stays a name)
     return (len(word) >= 3 and is_person_name(word) and not english_lemma(word) and not is_medicine(word)
-            and (is_given_name(word) or not common_noun(word)))
+            and (is_given_name(word) or not common_noun(word) or (rank is not None and rank <= _FREQUENT)))
 
 
 class GazetteerNameRecognizer(TextRecognizer):
