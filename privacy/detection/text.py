@@ -29,6 +29,7 @@ from typing import Any
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
 from privacy.detection.lexicons import preload as preload_lexicons
+from privacy.detection.lexicons import surname_rank
 from privacy.detection.ner import load_ner, ner_candidates, shouted_names
 from privacy.detection.recognizers import build_recognizers
 from privacy.detection.recognizers.base import (
@@ -139,6 +140,8 @@ _LIST_BEFORE = re.compile(r"(?P<v>[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u20
 
 
 _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
+#: census surnames this frequent are names before they are words ("brown", "young", "king")
+_FREQUENT_SURNAME = 1000
 _NEXT_WORD = re.compile(r" ([^\W\d_]+(?:['\u2019-][^\W\d_]+)*)(?![\w'\u2019-])")
 
 
@@ -163,6 +166,11 @@ def _name_run(value: str, cased: bool, *, trailing: bool = False) -> tuple[int, 
     return first.start(), last.end()
 
 
+def _frequent_surname(word: str) -> bool:
+    rank = surname_rank(word)
+    return rank is not None and rank <= _FREQUENT_SURNAME and word.lower() not in NOT_NAMES
+
+
 def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
     """Names found once count wherever else the document repeats them, and their neighbours in a
     list ("Odalys, Mary and Joan") are names too — the way a human redactor reads a document."""
@@ -184,8 +192,9 @@ def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
         if " " not in text[c.start:c.end].strip():
             m = _NEXT_WORD.match(text, c.end)
             # (a surname has a vowel: "xyz" after a product name is an abbreviation)
-            if (m and m.group(1).islower() and name_like(m.group(1), cased=False)
-                    and _VOWEL.search(m.group(1))):
+            # (a frequent census surname counts even when it is an English word: "Amelia brown")
+            if (m and m.group(1).islower() and _VOWEL.search(m.group(1))
+                    and (name_like(m.group(1), cased=False) or _frequent_surname(m.group(1)))):
                 add(m.start(1), m.end(1))
     for c in people:  # one level: lists are only extended from names found by the detectors
         m = _LIST_AFTER.match(text, c.end)

@@ -44,6 +44,7 @@ _INITIAL_BEFORE = re.compile(r"(?<![\w'\u2019.-])[^\W\d_]\.?[ \t]+$")
 _LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
 #: census surnames this frequent are names even when the noun list holds them
 _FREQUENT = 1000
+_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _POSITIONAL = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
 
@@ -59,6 +60,31 @@ def _plain_name(word: str) -> bool:
     # (the noun list also holds famous people — "lincoln", "darwin" — so a frequent surname stays a name)
     return (len(word) >= 3 and is_person_name(word) and not english_lemma(word) and not is_medicine(word)
             and (is_given_name(word) or not common_noun(word) or (rank is not None and rank <= _FREQUENT)))
+
+
+def _pair_score(first: str, last: str, cased: bool) -> float | None:
+    """Score of a given name followed by a possible surname, or None when the pair reads as words."""
+    if last.lower() in NOT_NAMES:
+        return None
+    rank = surname_rank(last)
+    # (not the noun list: it holds many given names as plant genera or proper nouns — "Felicia")
+    ordinary_first = common_word(first) or irregular_verb(first)
+    word_like_last = english_lemma(last) or common_noun(last)
+    if rank is None:
+        # an unlisted surname after a given name that is no word, in text without case to go by
+        # ("GERALD OKONJO", "harriet kowalczyk"): a word that is no English word either
+        plausible = not (cased or ordinary_first or common_noun(first) or len(first) < 3 or word_like_last
+                         or is_medicine(last) or len(last) < 3 or not _VOWEL.search(last))
+        return 0.6 if plausible else None
+    if cased:
+        # "Alice Brown": capitalised after a given name that is no English word, any listed surname
+        plausible = first[0].isupper() and last[0].isupper() and not (ordinary_first and word_like_last)
+    else:
+        # "will power", "mark time", "art class": a given name that is also a word (or an abbreviation)
+        # before a word is ordinary text, unless that word is a frequent surname ("ZOE BROWN")
+        plausible = not ((ordinary_first or common_noun(first) or len(first) < 4) and word_like_last
+                         and rank > _FREQUENT)
+    return 0.7 if plausible else None
 
 
 class GazetteerNameRecognizer(TextRecognizer):
@@ -136,22 +162,8 @@ class GazetteerNameRecognizer(TextRecognizer):
         nxt = next((w for w in words[i + 1:i + 3] if w.start() == gap.end()), None)
         if nxt is None:
             return None
-        first, last = given.group(), nxt.group()
-        if last.lower() in NOT_NAMES or surname_rank(last) is None:
-            return None
-        # (not the noun list: it holds many given names as plant genera or proper nouns — "Felicia")
-        ordinary_first = common_word(first) or irregular_verb(first)
-        ordinary_last = english_lemma(last) or common_noun(last)
-        if cased:
-            # "Alice Brown": capitalised after a given name that is no English word, any listed surname
-            if not (first[0].isupper() and last[0].isupper()) or (ordinary_first and ordinary_last):
-                return None
-        elif (ordinary_first or common_noun(first) or len(first) < 4) and (
-                english_lemma(last) or (common_noun(last) and (surname_rank(last) or 0) > 1000)):
-            # "will power", "mark time": a given name that is also a word, before a word, is ordinary text;
-            # after a given name that is no word any listed surname counts ("dwayne brown")
-            return None
-        return Candidate(given.start(), nxt.end(), "PERSON", 0.7)
+        score = _pair_score(given.group(), nxt.group(), cased)
+        return Candidate(given.start(), nxt.end(), "PERSON", score) if score else None
 
     @staticmethod
     def _lone_given(text: str, m: re.Match[str]) -> bool:

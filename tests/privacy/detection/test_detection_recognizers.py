@@ -69,6 +69,9 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("gazetteer_name", "dr brown aware of the rash", ["brown"]),
     # names that are also words are not taken without a cue; nouns after a role are no names
     ("gazetteer_name", "will power and mark time", []),
+    ("gazetteer_name", "CALL ME BACK PLEASE. GERALD OKONJO", ["GERALD OKONJO"]),
+    ("gazetteer_name", "CALL ME BACK PLEASE. ZOE BROWN", ["ZOE BROWN"]),
+    ("gazetteer_name", "LEFT ART CLASS TODAY", []),
     ("gazetteer_name", "the marriage of roxanne white and dwayne brown", ["roxanne white", "dwayne brown"]),
     ("gazetteer_name", "kids: odalys, brandon, tiffany and kyle", ["odalys", "brandon", "tiffany", "kyle"]),
     ("gazetteer_name", "bought bread, milk, eggs and butter", []),

@@ -124,6 +124,7 @@ def test_parallel_matches_serial(model_name: str) -> None:
 @pytest.mark.parametrize(("text", "surname", "expected"), [
     ("hi its Amelia schmidt, package went astray", "schmidt", True),
     ("this is Kenji o'brien writing again", "o'brien", True),
+    ("hi its Amelia brown, the parcel never came", "brown", True),
     ("Thanks, Chloe wants a refund", "wants", False),
     ("Sorry, Maria called twice", "called", False),
 ])
