@@ -12,8 +12,9 @@ from privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 # separators are spaces, dots and dashes (slashes are lab values and ratios, "65/41/7.29"), except the
 # North-American 3/3/4 grouping; bare runs of 10-13 digits are parsed too
+#: (a dash may tie the number to a label before it, "CELL-617 555 0199", but not to another number)
 _SHAPE = re.compile(
-    r"(?<![\w/.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?|\d{2,5}(?:[ .-]|[ ]?-[ ]?))"
+    r"(?<![\w/.])(?<![\d/.]-)(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?|\d{2,5}(?:[ .-]|[ ]?-[ ]?))"
     r"(?:\d{2,6}(?:[ .-]|[ ]?-[ ]?)){0,3}\d{2,8}(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w/-]|\.\d)"
     r"|(?<![\w/.-])\(?\d{3}\)?/\d{3}/\d{4}(?![\w/-])"
     r"|(?<![\w/.+-])\+?\d{10,13}(?![\w/-]|\.\d)"

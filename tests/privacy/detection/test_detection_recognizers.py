@@ -147,6 +147,8 @@ def test_recognizer_cases(name: str, text: str, expected: list[str]) -> None:
     ("reach me on +44 7700 900123", ["+44 7700 900123"]),
     ("ABG 65/41/7.29/19/-2 improving", []),
     ("the total was 1234567 units", []),
+    ("CELL-617 555 0199 & HOME-617 555 0142", ["617 555 0199", "617 555 0142"]),
+    ("range 10-617 555 0199", []),
 ])
 def test_phone_recognizer(text: str, expected: list[str]) -> None:
     rec = PhoneRecognizer(["US", "GB"])
