@@ -19,6 +19,7 @@ from privacy.detection.recognizers.gazetteer_name import GazetteerNameRecognizer
 from privacy.detection.recognizers.gazetteer_place import GazetteerPlaceRecognizer
 from privacy.detection.recognizers.initial_name import InitialNameRecognizer
 from privacy.detection.recognizers.name_cue import NameCueRecognizer
+from privacy.detection.recognizers.org_suffix import OrganisationSuffixRecognizer
 from privacy.detection.recognizers.phone import PhoneRecognizer
 from privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
 from privacy.detection.recognizers.postal_code import PostalCodeRecognizer
@@ -39,6 +40,7 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "gazetteer_name": GazetteerNameRecognizer,
     "gazetteer_place": GazetteerPlaceRecognizer,
     "facility": FacilityRecognizer,
+    "org_suffix": OrganisationSuffixRecognizer,
     "url": UrlRecognizer,
     "context_id": ContextIdRecognizer,
     "date": DateRecognizer,
