@@ -33,6 +33,12 @@ _NOT_YEAR_BEFORE = frozenset({"at", "by", "until", "till", "from", "to", "approx
 _DATE_CONTEXT = frozenset({"on", "from", "since", "until", "till", "admitted", "adm", "dated", "date", "dob",
                            "born", "started", "stopped", "discharged", "transferred", "placed", "seen", "due",
                            "expired", "died", "visit", "appointment", "appt", "scheduled", "s/p", "p", "effective"})
+#: measurement and setting abbreviations whose values are written as pairs ("PS 5/5", "BP 90/60", "ratio 3/4")
+_MEASURE_BEFORE = re.compile(
+    r"\b(?:ps|peep|cpap|bipap|imv|simv|ac|prvc|pcv|tv|rr|fio2|bp|nbp|abp|sbp|map|hr|pa|pad|cvp|pap|ratio|"
+    r"score|grade|strength|power|pulses?|pupils?|settings?)(?:[ \t]*[/:=][ \t]*[a-z0-9]+)?[ \t:=]*(?:of[ \t]+)?$",
+    re.IGNORECASE,
+)
 _YEAR_CONTEXT = frozenset({"in", "since", "during", "born", "year", "yr", "founded", "established", "class",
                            "graduated", "married", "died", "dx", "diagnosed", "s/p", "p", "circa", "c"})
 
@@ -86,6 +92,8 @@ class DateRecognizer(TextRecognizer):
                 score = 0.85
             elif m.group("s") != "/":
                 continue  # "3-4" or "1.5" without a year are ranges and decimals
+            elif _MEASURE_BEFORE.search(text, max(0, m.start() - 16), m.start()):
+                continue  # "CPAP 8/6", "grip 4/5": a pair of settings after what they measure
             else:
                 # "1/2", "3/4" are fractions (small numerator over 2, 3, 4 or 8); "9/7", "4/1" are dates
                 score = 0.35 if a < b and b in {2, 3, 4, 8} else 0.6
