@@ -98,7 +98,7 @@ class GazetteerNameRecognizer(TextRecognizer):
         out: list[Candidate] = self._given_name_list(text, words)
         for i, m in enumerate(words):
             word = m.group()
-            if len(word) < 2 or _POSSESSIVE.sub("", word.lower()) in NOT_NAMES or not is_person_name(word):
+            if len(word) < 2 or not is_person_name(word) or _POSSESSIVE.sub("", word.lower()) in NOT_NAMES:
                 continue  # (every rule below needs a listed name)
             cased = local_case(text, m.start(), m.end()) == "mixed"
             if is_given_name(word):
@@ -125,6 +125,8 @@ class GazetteerNameRecognizer(TextRecognizer):
         """Three or more words in a comma list ("…: ana, adam, chris and kim") of which at least two
         are given names that are no English words: every name-like item is a name."""
         out: list[Candidate] = []
+        if text.count(",") + text.count(" and ") + text.count(" or ") + text.count("&") < 2:
+            return out  # a list of three needs two separators
         run: list[re.Match[str]] = []
         items = [w for w in words if w.group().lower() not in {"and", "or", "&"}]
         for w in [*items, None]:
