@@ -36,6 +36,13 @@ _ROLE_BEFORE = re.compile(
     r"(?:[^\W\d_]\.?[ \t]+)?$",  # an initial may stand between ("per t gallagher", "Dr K Lindqvist")
     re.IGNORECASE,
 )
+#: speaking with someone introduces them ("talked to john", "emailed kim", "thanks to priya")
+_SPEECH_BEFORE = re.compile(
+    r"\b(?:talked|talking|talk|spoke|speak|speaking|spoken|chatted|chat|met|meet|meeting|called|emailed|email|"
+    r"texted|text|messaged|asked|ask|told|tell|thanks|thank|ping|pinged|contacted|contact)"
+    r"(?:[ \t]+(?:to|with|from))?[ \t]+$",
+    re.IGNORECASE,
+)
 #: what a person was told or did, right after the name ("Vance aware", "dr brown notified")
 _REPORTED_AFTER = re.compile(r"[ \t]+(?:made[ \t]+)?(?:aware|notified|paged|informed|updated|called|consulted|ordered|"
                              r"said|stated|spoke|asked|agreed|requested|recommended)\b", re.IGNORECASE)
@@ -108,6 +115,11 @@ class GazetteerNameRecognizer(TextRecognizer):
                     continue
                 if cased and self._lone_given(text, m):
                     out.append(Candidate(m.start(), self._surname_end(text, words, i), "PERSON", 0.6))
+                    continue
+                if (not english_lemma(word) and not irregular_verb(word) and len(word) >= 3
+                        and _SPEECH_BEFORE.search(text, max(0, m.start() - 24), m.start())):
+                    # "i talked to john", "spoke with amber": someone one speaks with, in any case
+                    out.append(Candidate(m.start(), m.end(), "PERSON", 0.6))
                     continue
             role = _ROLE_BEFORE.search(text, max(0, m.start() - 24), m.start())
             initial = _INITIAL_BEFORE.search(text, max(0, m.start() - 4), m.start())

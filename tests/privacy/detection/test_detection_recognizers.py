@@ -69,6 +69,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("gazetteer_name", "dr brown aware of the rash", ["brown"]),
     # names that are also words are not taken without a cue; nouns after a role are no names
     ("gazetteer_name", "will power and mark time", []),
+    ("gazetteer_name", "i talked to deborah about it yesterday", ["deborah"]),
+    ("gazetteer_name", "please ask mark to call", []),
     ("gazetteer_name", "CALL ME BACK PLEASE. GERALD OKONJO", ["GERALD OKONJO"]),
     ("gazetteer_name", "CALL ME BACK PLEASE. ZOE BROWN", ["ZOE BROWN"]),
     ("gazetteer_name", "LEFT ART CLASS TODAY", []),
