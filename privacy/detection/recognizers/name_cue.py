@@ -27,6 +27,9 @@ _WEAK = (r"this\s+is|i\s+am|i'm|it's|its|it\s+is|thanks,?|thank\s+you,?|cheers,?
          r"minor|guardian\s+ad\s+litem|v\.|vs\.?|versus")
 
 _KIN_WORD = re.compile(_KIN, re.IGNORECASE)
+_SIGN_OFF = re.compile(r"thanks|thank\s+you|cheers", re.IGNORECASE)
+#: one to three words and then the end of the line or the text: a signature after a sign-off
+_SIGNATURE = re.compile(r"[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u2019-]*){0,2}[ \t.!]*(?:\n|$)")
 _CUE = re.compile(rf"\b(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))[\s,:]+", re.IGNORECASE)
 _ORG_SUFFIX = re.compile(r"^,?[ \t]+(?:llc|l\.l\.c\.|inc|corp|corporation|ltd|limited|plc|gmbh|co|company|"
                          r"lp|llp|n\.a\.|s\.a\.|ag|bv|group|holdings)\b", re.IGNORECASE)
@@ -45,6 +48,9 @@ class NameCueRecognizer(TextRecognizer):
         for m in _CUE.finditer(text):
             cased = local_case(text, m.start(), m.end()) == "mixed"
             weak = m.group("weak") is not None
+            if weak and _SIGN_OFF.fullmatch(m.group("weak").strip(" ,")) and _SIGNATURE.match(text, m.end()):
+                # "…thanks, priya nair" closing a message: a signature, whatever its case
+                weak, cased = False, False
             if weak and not cased:
                 continue
             pos = m.end()
@@ -56,7 +62,8 @@ class NameCueRecognizer(TextRecognizer):
                 word = tok.group()
                 # after a kinship word a census given name counts even when it is also an English word
                 # ("son bill", "wife, Ivy", "daughter sue")
-                kin_given = (i == 0 and not weak and _KIN_WORD.fullmatch(m.group("strong").strip()) is not None
+                kin_given = (i == 0 and m.group("strong") is not None
+                             and _KIN_WORD.fullmatch(m.group("strong").strip()) is not None
                              and len(word) >= 3 and word.lower() not in NOT_NAMES and is_given_name(word)
                              and (not cased or word[0].isupper()))
                 if not (kin_given or name_like(word, cased=cased or weak)) or _KIN_WORD.fullmatch(word):
