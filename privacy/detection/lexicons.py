@@ -54,9 +54,25 @@ def _census(name: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def given_name_ranks() -> dict[str, int]:
+    """Lower-cased given name → best frequency rank in the female or male census list (1 = most
+    frequent), without month and day names."""
+    ranks: dict[str, int] = {}
+    for name in ("dist.female.first", "dist.male.first"):
+        for rank, given in enumerate(_census(name), start=1):
+            if given not in _CALENDAR and rank < ranks.get(given, rank + 1):
+                ranks[given] = rank
+    return ranks
+
+
+@lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
     """Lower-cased given names (female and male census lists), without month and day names."""
-    return frozenset(_census("dist.female.first") + _census("dist.male.first")) - _CALENDAR
+    return frozenset(given_name_ranks())
+
+
+def given_name_rank(word: str) -> int | None:
+    return given_name_ranks().get(_fold(word))
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_given_name, is_medicine, is_person_name, surname_rank
+from privacy.detection.lexicons import given_name_rank, is_given_name, is_medicine, is_person_name, surname_rank
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import (
     NOT_NAMES,
@@ -51,6 +51,8 @@ _INITIAL_BEFORE = re.compile(r"(?<![\w'\u2019.-])[^\W\d_]\.?[ \t]+$")
 _LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
 #: census surnames this frequent are names even when the noun list holds them
 _FREQUENT = 1000
+#: census given names this frequent are names even when the noun list holds them
+_FREQUENT_GIVEN = 500
 _VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _POSITIONAL = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
@@ -69,18 +71,25 @@ def _plain_name(word: str) -> bool:
             and (is_given_name(word) or not common_noun(word) or (rank is not None and rank <= _FREQUENT)))
 
 
+def _noun_first(word: str) -> bool:
+    """A given name that is also a noun, unless it is a frequent given name (the noun list holds famous
+    people and saints: "james", "bryce")."""
+    rank = given_name_rank(word)
+    return common_noun(word) and not (rank is not None and rank <= _FREQUENT_GIVEN)
+
+
 def _pair_score(first: str, last: str, cased: bool) -> float | None:
     """Score of a given name followed by a possible surname, or None when the pair reads as words."""
     if last.lower() in NOT_NAMES:
         return None
     rank = surname_rank(last)
     # (not the noun list: it holds many given names as plant genera or proper nouns — "Felicia")
-    ordinary_first = common_word(first) or irregular_verb(first)
+    ordinary_first = english_lemma(first)  # (the word itself: "James" is no inflection of "jam")
     word_like_last = english_lemma(last) or common_noun(last)
     if rank is None:
         # an unlisted surname after a given name that is no word, in text without case to go by
         # ("GERALD OKONJO", "harriet kowalczyk"): a word that is no English word either
-        plausible = not (cased or ordinary_first or common_noun(first) or len(first) < 3 or word_like_last
+        plausible = not (cased or ordinary_first or _noun_first(first) or len(first) < 3 or word_like_last
                          or is_medicine(last) or len(last) < 3 or not _VOWEL.search(last))
         return 0.6 if plausible else None
     if cased:
@@ -89,7 +98,7 @@ def _pair_score(first: str, last: str, cased: bool) -> float | None:
     else:
         # "will power", "mark time", "art class": a given name that is also a word (or an abbreviation)
         # before a word is ordinary text, unless that word is a frequent surname ("ZOE BROWN")
-        plausible = not ((ordinary_first or common_noun(first) or len(first) < 4) and word_like_last
+        plausible = not ((ordinary_first or _noun_first(first) or len(first) < 4) and word_like_last
                          and rank > _FREQUENT)
     return 0.7 if plausible else None
 

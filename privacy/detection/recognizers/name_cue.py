@@ -49,8 +49,10 @@ class NameCueRecognizer(TextRecognizer):
             cased = local_case(text, m.start(), m.end()) == "mixed"
             weak = m.group("weak") is not None
             if weak and _SIGN_OFF.fullmatch(m.group("weak").strip(" ,")) and _SIGNATURE.match(text, m.end()):
-                # "…thanks, priya nair" closing a message: a signature, whatever its case
-                weak, cased = False, False
+                # "…thanks, priya nair" closing a message: a signature, whatever its case (typed in lower
+                # case, its words are read as in uncased text: no English verb or adjective)
+                weak = False
+                cased = cased and not text[m.end():m.end() + 1].islower()
             if weak and not cased:
                 continue
             pos = m.end()

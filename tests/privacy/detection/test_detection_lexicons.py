@@ -15,6 +15,7 @@ def test_census_lists_are_loaded_with_ranks() -> None:
     assert lexicons.surname_rank("O'Hara") is not None  # the census writes "OHARA"
     assert lexicons.surname_rank("Zzyzxq") is None
     assert lexicons.is_given_name("margaret") and lexicons.is_given_name("JAMES")
+    assert lexicons.given_name_rank("James") == 1 and lexicons.given_name_rank("Zzyzxq") is None
 
 
 def test_month_and_day_names_are_not_given_names() -> None:
