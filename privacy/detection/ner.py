@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from clearhouse.errors import DetectionError
-from privacy.detection.lexicons import is_medicine, is_person_name, is_place
+from privacy.detection.lexicons import is_given_name, is_medicine, is_person_name, is_place
 from privacy.detection.offline import ensure_offline, require_installed_model
 from privacy.detection.recognizers.base import Candidate
 from privacy.detection.recognizers.words import (
@@ -199,7 +199,10 @@ def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> l
                 text = text[lead.end():]
                 lead = _LEADING_COMMON.match(text)
             words = text.split()
-            if len(words) < 2 or "\n" in text or not all(_shouted_name_word(w) for w in words):
+            # (the first word may be a census given name that is also a word: "GRACE OKONKWO")
+            if len(words) < 2 or "\n" in text or not all(
+                    _shouted_name_word(w) or (i == 0 and is_given_name(w) and w.lower() not in NOT_NAMES)
+                    for i, w in enumerate(words)):
                 continue
             if any(is_medicine(w) for w in words) or _vocabulary(words, "PERSON"):
                 continue  # ("KIDNEY STONES": English nouns, no census name among them)

@@ -125,6 +125,7 @@ def test_parallel_matches_serial(model_name: str) -> None:
     ("hi its Amelia schmidt, package went astray", "schmidt", True),
     ("this is Kenji o'brien writing again", "o'brien", True),
     ("hi its Amelia brown, the parcel never came", "brown", True),
+    ("MY KETTLE STOPPED WORKING. CALL ME BACK. GRACE OKONKWO", "GRACE", True),
     ("Thanks, Chloe wants a refund", "wants", False),
     ("Sorry, Maria called twice", "called", False),
 ])
