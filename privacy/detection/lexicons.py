@@ -90,6 +90,22 @@ def is_given_name(word: str) -> bool:
     return _fold(word) in given_names()
 
 
+#: census names this frequent are names before they are anything else, even where the noun list holds
+#: them ("James", "Brown"; WordNet lists famous people and saints among its nouns)
+FREQUENT_SURNAME = 1000
+FREQUENT_GIVEN_NAME = 500
+
+
+def frequent_surname(word: str, top: int = FREQUENT_SURNAME) -> bool:
+    rank = surname_rank(word)
+    return rank is not None and rank <= top
+
+
+def frequent_given_name(word: str, top: int = FREQUENT_GIVEN_NAME) -> bool:
+    rank = given_name_rank(word)
+    return rank is not None and rank <= top
+
+
 def surname_rank(word: str) -> int | None:
     """The surname's census rank, or None when the census does not list it."""
     return surname_ranks().get(_fold(word))

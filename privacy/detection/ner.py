@@ -16,6 +16,7 @@ from privacy.detection.recognizers.words import (
     NOT_NAMES,
     common_noun,
     common_word,
+    has_vowel,
     irregular_verb,
     load_lexicon,
     name_like,
@@ -158,10 +159,9 @@ def _positional_label(document: str, start: int, end: int) -> bool:
     # a surname typed in lower case ("Amelia schmidt here") keeps the given name: a next word that
     # is no English verb or adjective and has a vowel
     nxt = m.group(1).strip(".,;:!?'\u2019\"()")
-    return not (name_like(nxt, cased=False) and _VOWEL.search(nxt) is not None)
+    return not (name_like(nxt, cased=False) and has_vowel(nxt))
 
 
-_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _STANDS_BEFORE = re.compile(r"(?:^|[.!?:;,\n>|-])[ \t]*$")
 _STANDS_AFTER = re.compile(r"[ \t]*(?:[.!?,;:\n(|<-]|$)")
 
@@ -170,8 +170,8 @@ def _shouted_name_word(word: str) -> bool:
     """A word of an upper-case name: letters (and an apostrophe), a vowel, not an abbreviation-length
     fragment, not a common verb/adjective/function word."""
     core = word.replace("'", "").replace("\u2019", "")
-    return (len(core) >= 2 and core.isalpha() and _VOWEL.search(core) is not None
-            and not (len(core) <= 3 and core.isupper() and len(word) == len(core) and not _VOWEL.match(core[-1]))
+    return (len(core) >= 2 and core.isalpha() and has_vowel(core)
+            and not (len(core) <= 3 and core.isupper() and len(word) == len(core) and not has_vowel(core[-1]))
             and not common_word(word) and not irregular_verb(word)
             # a past form written with an apostrophe ("OKAY'D") is a verb too
             and not word.upper().endswith(("'D", "\u2019D")))

@@ -28,8 +28,8 @@ from typing import Any
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
+from privacy.detection.lexicons import frequent_surname
 from privacy.detection.lexicons import preload as preload_lexicons
-from privacy.detection.lexicons import surname_rank
 from privacy.detection.ner import load_ner, ner_candidates, shouted_names
 from privacy.detection.recognizers import build_recognizers
 from privacy.detection.recognizers.base import (
@@ -40,7 +40,7 @@ from privacy.detection.recognizers.base import (
     words_after,
     words_before,
 )
-from privacy.detection.recognizers.words import NOT_NAMES, common_word, name_like, text_case
+from privacy.detection.recognizers.words import NOT_NAMES, common_word, has_vowel, name_like, text_case
 from privacy.detection.types import Span
 
 #: pattern-only national identifiers that collide with phone and card numbers (Presidio's known FPs)
@@ -139,9 +139,6 @@ _LIST_BEFORE = re.compile(r"(?P<v>[^\W\d_][\w'\u2019-]*(?:[ \t]+[^\W\d_][\w'\u20
                           r"(?:[ \t]*,[ \t]*|[ \t]+and[ \t]+|[ \t]*&[ \t]*)$")
 
 
-_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
-#: census surnames this frequent are names before they are words ("brown", "young", "king")
-_FREQUENT_SURNAME = 1000
 _NEXT_WORD = re.compile(r" ([^\W\d_]+(?:['\u2019-][^\W\d_]+)*)(?![\w'\u2019-])")
 
 
@@ -166,11 +163,6 @@ def _name_run(value: str, cased: bool, *, trailing: bool = False) -> tuple[int, 
     return first.start(), last.end()
 
 
-def _frequent_surname(word: str) -> bool:
-    rank = surname_rank(word)
-    return rank is not None and rank <= _FREQUENT_SURNAME and word.lower() not in NOT_NAMES
-
-
 def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
     """Names found once count wherever else the document repeats them, and their neighbours in a
     list ("Odalys, Mary and Joan") are names too — the way a human redactor reads a document."""
@@ -193,8 +185,9 @@ def propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
             m = _NEXT_WORD.match(text, c.end)
             # (a surname has a vowel: "xyz" after a product name is an abbreviation)
             # (a frequent census surname counts even when it is an English word: "Amelia brown")
-            if (m and m.group(1).islower() and _VOWEL.search(m.group(1))
-                    and (name_like(m.group(1), cased=False) or _frequent_surname(m.group(1)))):
+            if (m and m.group(1).islower() and has_vowel(m.group(1)) and (
+                    name_like(m.group(1), cased=False)
+                    or (frequent_surname(m.group(1)) and m.group(1).lower() not in NOT_NAMES))):
                 add(m.start(1), m.end(1))
     for c in people:  # one level: lists are only extended from names found by the detectors
         m = _LIST_AFTER.match(text, c.end)

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import given_name_rank, is_given_name, is_medicine, is_person_name, surname_rank
+from privacy.detection.lexicons import (
+    frequent_given_name,
+    frequent_surname,
+    is_given_name,
+    is_medicine,
+    is_person_name,
+    surname_rank,
+)
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import (
     NOT_NAMES,
     common_noun,
     common_word,
     english_lemma,
+    has_vowel,
     irregular_verb,
     local_case,
 )
@@ -49,11 +57,6 @@ _REPORTED_AFTER = re.compile(r"[ \t]+(?:made[ \t]+)?(?:aware|notified|paged|info
 #: an initial right before a name ("R. Holloway aware", "K JONES ORDERED")
 _INITIAL_BEFORE = re.compile(r"(?<![\w'\u2019.-])[^\W\d_]\.?[ \t]+$")
 _LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|or)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+")
-#: census surnames this frequent are names even when the noun list holds them
-_FREQUENT = 1000
-#: census given names this frequent are names even when the noun list holds them
-_FREQUENT_GIVEN = 500
-_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _POSITIONAL = re.compile(r"(?:^|[.!?:;\n\"(>-])[ \t]*$")
 
@@ -65,17 +68,15 @@ def _listed_surname(word: str) -> bool:
 def _plain_name(word: str) -> bool:
     """A listed name that is no English function word, verb, adjective or noun (unless a given name)
     and no medicine ("Vance", "Brunswick"; not "Worker", "Colace")."""
-    rank = surname_rank(word)
     # (the noun list also holds famous people — "lincoln", "darwin" — so a frequent surname stays a name)
     return (len(word) >= 3 and is_person_name(word) and not english_lemma(word) and not is_medicine(word)
-            and (is_given_name(word) or not common_noun(word) or (rank is not None and rank <= _FREQUENT)))
+            and (is_given_name(word) or not common_noun(word) or frequent_surname(word)))
 
 
 def _noun_first(word: str) -> bool:
     """A given name that is also a noun, unless it is a frequent given name (the noun list holds famous
     people and saints: "james", "bryce")."""
-    rank = given_name_rank(word)
-    return common_noun(word) and not (rank is not None and rank <= _FREQUENT_GIVEN)
+    return common_noun(word) and not frequent_given_name(word)
 
 
 def _pair_score(first: str, last: str, cased: bool) -> float | None:
@@ -90,7 +91,7 @@ def _pair_score(first: str, last: str, cased: bool) -> float | None:
         # an unlisted surname after a given name that is no word, in text without case to go by
         # ("GERALD OKONJO", "harriet kowalczyk"): a word that is no English word either
         plausible = not (cased or ordinary_first or _noun_first(first) or len(first) < 3 or word_like_last
-                         or is_medicine(last) or len(last) < 3 or not _VOWEL.search(last))
+                         or is_medicine(last) or len(last) < 3 or not has_vowel(last))
         return 0.6 if plausible else None
     if cased:
         # "Alice Brown": capitalised after a given name that is no English word, any listed surname
@@ -99,7 +100,7 @@ def _pair_score(first: str, last: str, cased: bool) -> float | None:
         # "will power", "mark time", "art class": a given name that is also a word (or an abbreviation)
         # before a word is ordinary text, unless that word is a frequent surname ("ZOE BROWN")
         plausible = not ((ordinary_first or _noun_first(first) or len(first) < 4) and word_like_last
-                         and rank > _FREQUENT)
+                         and not frequent_surname(last))
     return 0.7 if plausible else None
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_medicine, is_person_name, surname_rank
+from privacy.detection.lexicons import frequent_surname, is_medicine, is_person_name
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, local_case
+from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, has_vowel, local_case
 
 #: census surnames this frequent are names first even when they are also English words ("Bell", "Hall")
 _FREQUENT_SURNAME = 5000
 _LABEL_BEFORE = re.compile(r"(?:^|[\n:;])[ \t]*$")
-_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 _INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\w'\u2019-]+)(?!\.\w)")
 
 
@@ -43,14 +42,13 @@ class InitialNameRecognizer(TextRecognizer):
             listed = is_person_name(word)
             ordinary = common_word(word) or common_noun(word)
             if uncased:
-                rank = surname_rank(word)
-                plausible = not ordinary or (rank is not None and rank <= _FREQUENT_SURNAME)
+                plausible = not ordinary or frequent_surname(word, top=_FREQUENT_SURNAME)
             else:
                 plausible = listed or not ordinary
             # a letter opening a line or following a colon is an outline or note label ("S. Stable",
             # "b. follow-up", "I. HISTORY"): there only a listed name counts
             if _LABEL_BEFORE.search(text, max(0, m.start() - 3), m.start()) and not listed:
                 continue
-            if same_case and plausible and not is_medicine(word) and _VOWEL.search(word):
+            if same_case and plausible and not is_medicine(word) and has_vowel(word):
                 out.append(Candidate(m.start(), m.end("v"), "PERSON", 0.6))
         return out

@@ -65,6 +65,14 @@ def name_like(token: str, *, cased: bool, lexical: bool = True) -> bool:
         lexical and (common_word(token) or token.lower() in _IRREGULAR))
 
 
+_VOWEL = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
+
+
+def has_vowel(word: str) -> bool:
+    """Does ``word`` hold a vowel (a name does; "xyz", "CCU" read as abbreviations)?"""
+    return _VOWEL.search(word) is not None
+
+
 def text_case(text: str) -> str:
     """``"upper"`` (shouting), ``"lower"`` (no capitals at all) or ``"mixed"``."""
     letters = sum(map(str.isalpha, text))  # (map over a str method runs at C speed; called per word)
