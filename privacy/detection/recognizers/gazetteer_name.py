@@ -126,7 +126,7 @@ class GazetteerNameRecognizer(TextRecognizer):
                 if cased and self._lone_given(text, m):
                     out.append(Candidate(m.start(), self._surname_end(text, words, i), "PERSON", 0.6))
                     continue
-                if (not english_lemma(word) and not irregular_verb(word) and len(word) >= 3
+                if (not english_lemma(word) and len(word) >= 3
                         and _SPEECH_BEFORE.search(text, max(0, m.start() - 24), m.start())):
                     # "i talked to john", "spoke with amber": someone one speaks with, in any case
                     out.append(Candidate(m.start(), m.end(), "PERSON", 0.6))
@@ -158,7 +158,7 @@ class GazetteerNameRecognizer(TextRecognizer):
             listed = [m for m in run if is_given_name(m.group()) and not english_lemma(m.group())]
             if len(run) >= 3 and len(listed) >= 2:
                 out += [Candidate(m.start(), m.end(), "PERSON", 0.6) for m in run
-                        if m.group().lower() not in NOT_NAMES and not english_lemma(m.group())]
+                        if not english_lemma(m.group())]
             run = [w] if w is not None else []
         return out
 

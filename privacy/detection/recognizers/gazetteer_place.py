@@ -16,11 +16,9 @@ import re
 from privacy.detection.lexicons import is_major_place, is_medicine, is_person_name, is_place, place_first_words
 from privacy.detection.recognizers.base import Candidate, TextRecognizer
 from privacy.detection.recognizers.words import (
-    NOT_NAMES,
     common_noun,
     common_word,
     english_lemma,
-    irregular_verb,
     local_case,
 )
 
@@ -33,7 +31,7 @@ _MAX_WORDS = 3
 
 def _ordinary(word: str) -> bool:
     """An English function word, verb, adjective or adverb (the word itself), or a medicine."""
-    return english_lemma(word) or irregular_verb(word) or word.lower() in NOT_NAMES or is_medicine(word)
+    return english_lemma(word) or is_medicine(word)  # (english_lemma covers function words and irregular verbs)
 
 
 class GazetteerPlaceRecognizer(TextRecognizer):
