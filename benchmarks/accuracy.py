@@ -98,7 +98,7 @@ def read_corpus(name: str, limit: int | None) -> Iterator[dict[str, object]]:
 
 def clearhouse_detector(model: str, countries: list[str]) -> Callable[[list[str]], list[Spans]]:
     from clearhouse.policy import Detection
-    from privacy.detection.text import PresidioTextDetector
+    from clearhouse.privacy.detection.text import PresidioTextDetector
 
     detector = PresidioTextDetector(Detection(countries=countries), model)
 
@@ -112,7 +112,7 @@ def vanilla_detector(model: str) -> Callable[[list[str]], list[Spans]]:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
-    from privacy.detection.offline import ensure_offline
+    from clearhouse.privacy.detection.offline import ensure_offline
 
     ensure_offline()
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}])

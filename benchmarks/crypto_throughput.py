@@ -29,7 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from clearhouse.policy import Policy
-from privacy.crypto import (
+from clearhouse.privacy.crypto import (
     GcmColumnCipher,
     LocalKeyringProvider,
     Pseudonymiser,

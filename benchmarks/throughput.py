@@ -83,9 +83,9 @@ def load_policy(with_text: bool) -> Any:
 def run_clearhouse(rows: int, with_text: bool) -> dict[str, Any]:
     """Generate, then time detect + minimise (model load and worker start-up excluded)."""
     from clearhouse.config import load_settings
-    from privacy.detection.scan import detect_table
-    from privacy.detection.text import PresidioTextDetector
-    from privacy.minimise import minimise_table
+    from clearhouse.privacy.detection.scan import detect_table
+    from clearhouse.privacy.detection.text import PresidioTextDetector
+    from clearhouse.privacy.minimise import minimise_table
 
     policy = load_policy(with_text)
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,8 +128,8 @@ def vanilla(rows: int, with_text: bool) -> tuple[dict[str, Any], list[list[tuple
     from presidio_anonymizer import BatchAnonymizerEngine
 
     from clearhouse.config import load_settings
+    from clearhouse.privacy.detection.offline import ensure_offline
     from clearhouse.sample import generate_support_tickets
-    from privacy.detection.offline import ensure_offline
 
     ensure_offline()
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": load_settings().spacy_model}])
@@ -183,8 +183,8 @@ def recall(gold: list[list[tuple[int, int]]], pred: list[list[tuple[int, int]]])
 
 def ner_floor(rows: int) -> dict[str, float]:
     from clearhouse.config import load_settings
+    from clearhouse.privacy.detection.ner import load_ner
     from clearhouse.sample import generate_support_tickets
-    from privacy.detection.ner import load_ner
 
     nlp = load_ner(load_settings().spacy_model)
     texts = generate_support_tickets(rows).column(TEXT_COLUMN).to_pylist()
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from clearhouse.config import load_settings
     from clearhouse.policy import load_policy as load
-    from privacy.detection.text import PresidioTextDetector
+    from clearhouse.privacy.detection.text import PresidioTextDetector
 
     texts, gold = gold_mentions(args.vanilla_rows)
     detector = PresidioTextDetector(load(POLICY).detection, load_settings().spacy_model)

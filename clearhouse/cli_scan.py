@@ -103,7 +103,7 @@ def scan_file(src: Path, out: Path, detector: Any, *, progress: bool = True, chu
 
 def cmd_scan_text(args: argparse.Namespace, settings: Settings) -> int:
     from clearhouse.policy import Detection, load_policy
-    from privacy.detection.text import PresidioTextDetector
+    from clearhouse.privacy.detection.text import PresidioTextDetector
 
     src, out = Path(args.input), Path(args.out)
     if not src.is_file():

@@ -17,11 +17,11 @@ from clearhouse.errors import KeyringError
 
 if TYPE_CHECKING:
     from clearhouse.pipeline import RunContext
-    from privacy.crypto.provider import KeyProvider
+    from clearhouse.privacy.crypto.provider import KeyProvider
 
 
 def provider_for(settings: Settings) -> KeyProvider:
-    from privacy.crypto.provider import create_provider
+    from clearhouse.privacy.crypto.provider import create_provider
 
     name = os.environ.get("CLEARHOUSE_KEY_PROVIDER", "local")
     if name == "local":
@@ -31,7 +31,7 @@ def provider_for(settings: Settings) -> KeyProvider:
 
 def init_keyring(settings: Settings, *, dev_master_key: bool = False) -> None:
     """Make sure a root key is available; for the embedded demo create a local development key."""
-    from privacy.crypto.root_key import ENV_MASTER_KEY, ENV_PASSPHRASE, create_dev_master_key
+    from clearhouse.privacy.crypto.root_key import ENV_MASTER_KEY, ENV_PASSPHRASE, create_dev_master_key
 
     settings.ensure_dirs()
     if dev_master_key and not (os.environ.get(ENV_MASTER_KEY) or os.environ.get(ENV_PASSPHRASE)):
@@ -57,7 +57,7 @@ def protect_file(ctx: RunContext, source: Path, target: Path, *, batch_rows: int
     so batches pass their offset. Returns per-column counts and key ids (never values)."""
     import pyarrow.parquet as pq
 
-    from privacy.crypto.protect import protect_table
+    from clearhouse.privacy.crypto.protect import protect_table
 
     provider = provider_for(ctx.settings)
     columns: dict[str, dict[str, Any]] = {}
@@ -128,8 +128,8 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
     from clearhouse.catalog import Catalog
     from clearhouse.errors import CatalogError, ReleaseRefused
     from clearhouse.policy import load_policy
+    from clearhouse.privacy.crypto.protect import decrypt_table
     from clearhouse.zones import VersionPaths, check_ids
-    from privacy.crypto.protect import decrypt_table
 
     check_ids(dataset, version)
     catalog = Catalog(settings.db_url)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage import DatasetRef, LineageEmitter, ParentRef, run_id_for, task_run
+from clearhouse.lineage import DatasetRef, LineageEmitter, ParentRef, run_id_for, task_run
 
 if TYPE_CHECKING:
     from clearhouse.pipeline import RunContext
@@ -104,7 +104,7 @@ def stage_run(ctx: RunContext, name: str) -> Iterator[None]:
 
 def version_events(db_url: str, dataset: str, version: str) -> list[dict[str, Any]]:
     """Every stored lineage event of one dataset version, in time order."""
-    from lineage.store import LineageStore
+    from clearhouse.lineage.store import LineageStore
 
     store = LineageStore(db_url)
     events: list[dict[str, Any]] = []

@@ -88,7 +88,7 @@ def prepare(
     settings: Settings | None = None,
 ) -> RunContext:
     """Load and check the policy, register the dataset and open a new ``processing`` version."""
-    from privacy.minimise import validate_treatments
+    from clearhouse.privacy.minimise import validate_treatments
 
     settings = settings or load_settings()
     settings.ensure_dirs()
@@ -114,7 +114,7 @@ def prepare_check(
 ) -> tuple[Policy, Path]:
     """Everything that can be checked before a run starts: policy, treatments, source file."""
     from clearhouse.errors import IngestError
-    from privacy.minimise import validate_treatments
+    from clearhouse.privacy.minimise import validate_treatments
 
     policy = load_policy(policy_path)
     validate_treatments(policy)
@@ -200,7 +200,7 @@ _detectors: dict[tuple[str, str], Any] = {}
 
 def text_detector(ctx: RunContext) -> Any:
     """The free-text detector for this policy (cached per process: loading NER is the slow part)."""
-    from privacy.detection.text import PresidioTextDetector
+    from clearhouse.privacy.detection.text import PresidioTextDetector
 
     key = (ctx.policy.detection.model_dump_json(), ctx.settings.spacy_model)
     if key not in _detectors:
@@ -210,7 +210,7 @@ def text_detector(ctx: RunContext) -> Any:
 
 def run_detect(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "detect"):
-        from privacy.detection.scan import detect_table
+        from clearhouse.privacy.detection.scan import detect_table
 
         result = detect_table(ctx.paths.ingested, ctx.policy, text_detector(ctx), out_dir=ctx.paths.work)
         payload = result.to_dict()
@@ -224,7 +224,7 @@ def run_detect(ctx: RunContext) -> dict[str, Any]:
 
 def run_minimise(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "minimise"):
-        from privacy.minimise import minimise_table
+        from clearhouse.privacy.minimise import minimise_table
 
         detect = _read_json(ctx.paths.stage_json("detect"))
         spans = Path(detect["spans_path"]) if detect.get("spans_path") else None
@@ -246,8 +246,8 @@ def run_protect(ctx: RunContext) -> dict[str, Any]:
 
 def run_validate(ctx: RunContext) -> dict[str, Any]:
     with stage(ctx, "validate"):
-        from expectations.gate import validate_version
-        from privacy.minimise import PlaceholderAwareDetector
+        from clearhouse.privacy.minimise import PlaceholderAwareDetector
+        from clearhouse.validation.gate import validate_version
 
         cleared = pq.read_table(ctx.paths.protected)
         raw = pq.read_table(ctx.paths.ingested)
@@ -287,8 +287,8 @@ def run_validate(ctx: RunContext) -> dict[str, Any]:
 
 
 def _write_privacy_report(ctx: RunContext, outcome: Any) -> None:
-    from expectations.report import write_privacy_report
-    from privacy.minimise import describe
+    from clearhouse.privacy.minimise import describe
+    from clearhouse.validation.report import write_privacy_report
 
     detect = _read_json(ctx.paths.stage_json("detect"))
     write_privacy_report(

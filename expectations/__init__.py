@@ -3,16 +3,19 @@ the checkpoint runner with PII-free Data Docs, and the per-version privacy repor
 
 Importing this package is cheap (no GX import). The entry points are::
 
-    from expectations.suites import load_or_create_suite      # policy → suite JSON (first run)
-    from expectations.gate import validate_version            # run the gate over a cleared version
-    from expectations.report import write_privacy_report      # one self-contained HTML page
-    from expectations.residual import set_residual_detector   # inject the (heavy) NER detector
+    from clearhouse.validation.suites import load_or_create_suite      # policy → suite JSON (first run)
+    from clearhouse.validation.gate import validate_version            # run the gate over a cleared version
+    from clearhouse.validation.report import write_privacy_report      # one self-contained HTML page
+    from clearhouse.validation.residual import set_residual_detector   # inject the (heavy) NER detector
 
 Great Expectations must never reach the network: its analytics switch is turned off here, before any
 submodule can import it.
 """
 
 from __future__ import annotations
+
+if __name__ != "clearhouse.validation":  # one module, one name: the folder is installed as clearhouse.validation
+    raise ImportError("import clearhouse.validation; the expectations/ folder is not a top-level package")
 
 import os
 
@@ -21,6 +24,6 @@ import os
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
 
 # After the switch above: nothing below imports GX.
-from expectations.residual import get_residual_detector, set_residual_detector
+from clearhouse.validation.residual import get_residual_detector, set_residual_detector
 
 __all__ = ["get_residual_detector", "set_residual_detector"]

@@ -24,14 +24,14 @@ from great_expectations.core.expectation_validation_result import ExpectationVal
 
 from clearhouse.errors import ValidationGateError
 from clearhouse.policy import Policy, Role, Treatment
-from expectations._gx import SAFE_RESULT_FORMAT, SITE_NAME, make_context
-from expectations.custom import CUSTOM_EXPECTATIONS
-from expectations.outcome import Check, Severity, ValidationOutcome, json_safe
-from expectations.residual import residual_detector
-from expectations.sanitize import PrivacySafeDataDocsAction, sanitize_evr, scrub_message
-from expectations.suites import build_suite, columns_of, load_or_create_suite, read_suite
-from privacy.detection.types import TextDetector
-from privacy.risk import balance, representation
+from clearhouse.privacy.detection.types import TextDetector
+from clearhouse.privacy.risk import balance, representation
+from clearhouse.validation._gx import SAFE_RESULT_FORMAT, SITE_NAME, make_context
+from clearhouse.validation.custom import CUSTOM_EXPECTATIONS
+from clearhouse.validation.outcome import Check, Severity, ValidationOutcome, json_safe
+from clearhouse.validation.residual import residual_detector
+from clearhouse.validation.sanitize import PrivacySafeDataDocsAction, sanitize_evr, scrub_message
+from clearhouse.validation.suites import build_suite, columns_of, load_or_create_suite, read_suite
 
 __all__ = ["ValidationOutcome", "distribution_metrics", "run_suite", "validate_version"]
 

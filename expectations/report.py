@@ -19,10 +19,10 @@ from urllib.parse import urlparse
 import jinja2
 
 from clearhouse.policy import EthicsRisk, Policy, Treatment
-from expectations._files import write_text_atomically
-from expectations._report_template import TEMPLATE
-from expectations.charts import BarChart, share_chart
-from expectations.outcome import Check, ValidationOutcome
+from clearhouse.validation._files import write_text_atomically
+from clearhouse.validation._report_template import TEMPLATE
+from clearhouse.validation.charts import BarChart, share_chart
+from clearhouse.validation.outcome import Check, ValidationOutcome
 
 RISK_TEXT = {
     EthicsRisk.E0: "no AI/ML use",

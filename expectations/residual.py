@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from threading import RLock
 
-from privacy.detection.types import TextDetector
+from clearhouse.privacy.detection.types import TextDetector
 
 _lock = RLock()
 _detector: TextDetector | None = None

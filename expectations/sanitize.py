@@ -22,7 +22,7 @@ from great_expectations.checkpoint.checkpoint import CheckpointResult
 from great_expectations.compatibility import pydantic
 from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 
-from expectations.custom import CUSTOM_EXPECTATIONS
+from clearhouse.validation.custom import CUSTOM_EXPECTATIONS
 
 WITHHELD: Final = "[withheld]"
 

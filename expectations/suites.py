@@ -35,11 +35,11 @@ from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-import expectations.custom  # noqa: F401 - registers the custom expectation types with GX
+import clearhouse.validation.custom  # noqa: F401 - registers the custom expectation types with GX
 from clearhouse.errors import ValidationGateError
 from clearhouse.policy import Policy, Role, Treatment
-from expectations._files import write_text_atomically
-from expectations.outcome import Severity
+from clearhouse.validation._files import write_text_atomically
+from clearhouse.validation.outcome import Severity
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,11 @@ Modules: :mod:`lineage.events` (building), :mod:`lineage.redact`, :mod:`lineage.
 demand so that importing :mod:`lineage` does not import SQLAlchemy).
 """
 
-from lineage.emitter import LineageEmitter, TaskRun, task_run
-from lineage.events import (
+if __name__ != "clearhouse.lineage":  # one module, one name: the folder is installed as clearhouse.lineage
+    raise ImportError("import clearhouse.lineage; the lineage/ folder is not a top-level package")
+
+from clearhouse.lineage.emitter import LineageEmitter, TaskRun, task_run
+from clearhouse.lineage.events import (
     DEFAULT_JOB_NAMESPACE,
     PRODUCER,
     DatasetRef,
@@ -25,8 +28,8 @@ from lineage.events import (
     new_run_id,
     run_id_for,
 )
-from lineage.redact import redact, redact_identifier
-from lineage.sinks import available_sinks, create_sink, create_sinks, register_sink
+from clearhouse.lineage.redact import redact, redact_identifier
+from clearhouse.lineage.sinks import available_sinks, create_sink, create_sinks, register_sink
 
 __all__ = [
     "DEFAULT_JOB_NAMESPACE",

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lineage.events import (
+from clearhouse.lineage.events import (
     DEFAULT_JOB_NAMESPACE,
     DatasetRef,
     EventType,
@@ -38,8 +38,8 @@ from lineage.events import (
     build_run_event,
     new_run_id,
 )
-from lineage.redact import redact, redact_identifier
-from lineage.sinks.registry import create_sinks
+from clearhouse.lineage.redact import redact, redact_identifier
+from clearhouse.lineage.sinks.registry import create_sinks
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event

@@ -50,7 +50,7 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.serde import Serde
 
 from clearhouse.errors import LineageError
-from lineage.redact import redact, redact_identifier
+from clearhouse.lineage.redact import redact, redact_identifier
 
 if TYPE_CHECKING:
     import pyarrow as pa

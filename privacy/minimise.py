@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from clearhouse.errors import MinimisationError
 from clearhouse.policy import Column, Policy, Treatment
-from privacy.detection.types import Span, TextDetector
+from clearhouse.privacy.detection.types import Span, TextDetector
 
 SpansByRow = Mapping[int, Sequence[Span]]
 #: what redaction leaves behind: ``<ENTITY_TYPE>``; never itself personal data

@@ -7,13 +7,13 @@ Each module holds one expectation; :mod:`expectations.custom.metrics` holds thei
 
 from __future__ import annotations
 
-from expectations.custom.expect_column_group_representation import ExpectColumnGroupRepresentation
-from expectations.custom.expect_column_label_balance import ExpectColumnLabelBalance
-from expectations.custom.expect_columns_to_be_absent import ExpectColumnsToBeAbsent
-from expectations.custom.expect_k_anonymity import ExpectKAnonymity
-from expectations.custom.expect_l_diversity import ExpectLDiversity
-from expectations.custom.expect_label_parity_across_groups import ExpectLabelParityAcrossGroups
-from expectations.custom.expect_no_residual_pii import ExpectNoResidualPii
+from clearhouse.validation.custom.expect_column_group_representation import ExpectColumnGroupRepresentation
+from clearhouse.validation.custom.expect_column_label_balance import ExpectColumnLabelBalance
+from clearhouse.validation.custom.expect_columns_to_be_absent import ExpectColumnsToBeAbsent
+from clearhouse.validation.custom.expect_k_anonymity import ExpectKAnonymity
+from clearhouse.validation.custom.expect_l_diversity import ExpectLDiversity
+from clearhouse.validation.custom.expect_label_parity_across_groups import ExpectLabelParityAcrossGroups
+from clearhouse.validation.custom.expect_no_residual_pii import ExpectNoResidualPii
 
 #: expectation type → class, for every custom expectation
 CUSTOM_EXPECTATIONS = {

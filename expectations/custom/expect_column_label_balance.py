@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from great_expectations.compatibility import pydantic
 from great_expectations.expectations.expectation import ColumnAggregateExpectation
 
-from expectations.custom._base import aggregate_result, fmt, shares_text
-from expectations.custom.metrics import DISTRIBUTION
-from privacy.risk import Distribution
+from clearhouse.privacy.risk import Distribution
+from clearhouse.validation.custom._base import aggregate_result, fmt, shares_text
+from clearhouse.validation.custom.metrics import DISTRIBUTION
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine.execution_engine import ExecutionEngine

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from great_expectations.compatibility import pydantic
 from great_expectations.expectations.expectation import BatchExpectation
 
-from expectations.custom._base import aggregate_result
-from expectations.custom.metrics import L_DIVERSITY
-from privacy.risk import LDiversityResult
+from clearhouse.privacy.risk import LDiversityResult
+from clearhouse.validation.custom._base import aggregate_result
+from clearhouse.validation.custom.metrics import L_DIVERSITY
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine.execution_engine import ExecutionEngine

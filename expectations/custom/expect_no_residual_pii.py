@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from great_expectations.compatibility import pydantic
 from great_expectations.expectations.expectation import BatchExpectation
 
-from expectations.custom._base import aggregate_result, fmt
-from expectations.custom.metrics import RESIDUAL_PII
+from clearhouse.validation.custom._base import aggregate_result, fmt
+from clearhouse.validation.custom.metrics import RESIDUAL_PII
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine.execution_engine import ExecutionEngine

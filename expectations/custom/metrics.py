@@ -20,8 +20,8 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
-from expectations.residual import get_residual_detector
-from privacy import risk
+from clearhouse.privacy import risk
+from clearhouse.validation.residual import get_residual_detector
 
 #: metric names, referenced by the expectations
 DISTRIBUTION = "clearhouse.column.distribution"

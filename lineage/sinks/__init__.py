@@ -13,6 +13,6 @@ name            class                                   configuration
 Create them by name with :func:`create_sink`; add your own with :func:`register_sink`.
 """
 
-from lineage.sinks.registry import available_sinks, create_sink, create_sinks, register_sink
+from clearhouse.lineage.sinks.registry import available_sinks, create_sink, create_sinks, register_sink
 
 __all__ = ["available_sinks", "create_sink", "create_sinks", "register_sink"]

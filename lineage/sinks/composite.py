@@ -29,7 +29,7 @@ class CompositeSinkConfig(Config):
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> CompositeSinkConfig:
-        from lineage.sinks.registry import create_sinks
+        from clearhouse.lineage.sinks.registry import create_sinks
 
         unknown = set(params) - {"sinks"}
         if unknown:

@@ -23,11 +23,11 @@ from clearhouse.errors import LineageError
 __all__ = ["available_sinks", "create_sink", "create_sinks", "register_sink"]
 
 _REGISTRY: dict[str, type[Transport] | str] = {
-    "sql": "lineage.sinks.sql.SqlSink",
-    "file": "lineage.sinks.file.FileSink",
-    "console": "lineage.sinks.console.ConsoleSink",
-    "http": "lineage.sinks.http.HttpSink",
-    "composite": "lineage.sinks.composite.CompositeSink",
+    "sql": "clearhouse.lineage.sinks.sql.SqlSink",
+    "file": "clearhouse.lineage.sinks.file.FileSink",
+    "console": "clearhouse.lineage.sinks.console.ConsoleSink",
+    "http": "clearhouse.lineage.sinks.http.HttpSink",
+    "composite": "clearhouse.lineage.sinks.composite.CompositeSink",
 }
 
 

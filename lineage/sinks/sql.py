@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attr
 from openlineage.client.transport.transport import Config, Transport
 
-from lineage.store import LineageStore
+from clearhouse.lineage.store import LineageStore
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event

@@ -2,7 +2,7 @@
 
 Typical use from the pipeline::
 
-    from privacy.crypto import create_provider, protect_table
+    from clearhouse.privacy.crypto import create_provider, protect_table
 
     provider = create_provider("local", keys_dir=settings.keys_dir)
     protected, result = protect_table(table, policy, provider, dataset=policy.id, version=version)
@@ -15,8 +15,8 @@ Modules: ``provider`` (interface + registry), ``local_keyring`` (the ``local`` p
 
 from __future__ import annotations
 
-from privacy.crypto.envelope import ColumnCipher, GcmColumnCipher, SivColumnCipher, column_cipher
-from privacy.crypto.keys import (
+from clearhouse.privacy.crypto.envelope import ColumnCipher, GcmColumnCipher, SivColumnCipher, column_cipher
+from clearhouse.privacy.crypto.keys import (
     DataKey,
     DataKeyInfo,
     KekInfo,
@@ -26,17 +26,17 @@ from privacy.crypto.keys import (
     RotationResult,
     ShredResult,
 )
-from privacy.crypto.local_keyring import LocalKeyringProvider
-from privacy.crypto.protect import (
+from clearhouse.privacy.crypto.local_keyring import LocalKeyringProvider
+from clearhouse.privacy.crypto.protect import (
     ColumnProtection,
     ProtectResult,
     decrypt_column,
     decrypt_table,
     protect_table,
 )
-from privacy.crypto.provider import KeyProvider, available_providers, create_provider, register_provider
-from privacy.crypto.pseudonym import Pseudonymiser
-from privacy.crypto.root_key import ENV_MASTER_KEY, ENV_PASSPHRASE, create_dev_master_key
+from clearhouse.privacy.crypto.provider import KeyProvider, available_providers, create_provider, register_provider
+from clearhouse.privacy.crypto.pseudonym import Pseudonymiser
+from clearhouse.privacy.crypto.root_key import ENV_MASTER_KEY, ENV_PASSPHRASE, create_dev_master_key
 
 __all__ = [
     "ENV_MASTER_KEY",

@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from clearhouse.errors import DecryptionError
-from privacy.crypto import codec, tokens
-from privacy.crypto._encoding import b64url_encode, pack
-from privacy.crypto.codec import Cell
-from privacy.crypto.keys import DataKey
+from clearhouse.privacy.crypto import codec, tokens
+from clearhouse.privacy.crypto._encoding import b64url_encode, pack
+from clearhouse.privacy.crypto.codec import Cell
+from clearhouse.privacy.crypto.keys import DataKey
 
 _NONCE = 12
 

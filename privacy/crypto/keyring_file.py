@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from clearhouse.errors import KeyringError
-from privacy.crypto.root_key import check_private_file
+from clearhouse.privacy.crypto.root_key import check_private_file
 
 KEYRING_FILE = "keyring.json"
 LOCK_FILE = "keyring.lock"

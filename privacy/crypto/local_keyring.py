@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from clearhouse.errors import KeyringError
-from privacy.crypto.keyring_file import KeyringFile
-from privacy.crypto.keys import (
+from clearhouse.privacy.crypto.keyring_file import KeyringFile
+from clearhouse.privacy.crypto.keys import (
     DataKey,
     DataKeyInfo,
     KekInfo,
@@ -36,9 +36,9 @@ from privacy.crypto.keys import (
     RotationResult,
     ShredResult,
 )
-from privacy.crypto.provider import KeyProvider, register_provider
-from privacy.crypto.root_key import ScryptParams, describe_source, resolve_root_secret
-from privacy.crypto.wrapping import UnwrapError, label, unwrap, wrap
+from clearhouse.privacy.crypto.provider import KeyProvider, register_provider
+from clearhouse.privacy.crypto.root_key import ScryptParams, describe_source, resolve_root_secret
+from clearhouse.privacy.crypto.wrapping import UnwrapError, label, unwrap, wrap
 
 log = logging.getLogger(__name__)
 

@@ -22,12 +22,12 @@ import pyarrow as pa
 
 from clearhouse.errors import DecryptionError, KeyringError, ProtectionError
 from clearhouse.policy import Policy, Treatment
-from privacy.crypto import pseudonym
-from privacy.crypto.codec import Cell, arrow_type_for, python_values
-from privacy.crypto.envelope import CIPHERS, ColumnCipher, column_cipher
-from privacy.crypto.keys import DataKey
-from privacy.crypto.provider import KeyProvider
-from privacy.crypto.tokens import PREFIX, parse
+from clearhouse.privacy.crypto import pseudonym
+from clearhouse.privacy.crypto.codec import Cell, arrow_type_for, python_values
+from clearhouse.privacy.crypto.envelope import CIPHERS, ColumnCipher, column_cipher
+from clearhouse.privacy.crypto.keys import DataKey
+from clearhouse.privacy.crypto.provider import KeyProvider
+from clearhouse.privacy.crypto.tokens import PREFIX, parse
 
 _PROTECTED = (Treatment.ENCRYPT, Treatment.PSEUDONYMISE)
 

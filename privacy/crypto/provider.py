@@ -10,7 +10,7 @@ Plugging in an external KMS
 ---------------------------
 Subclass :class:`KeyProvider`, implement the abstract methods, and register the class::
 
-    from privacy.crypto.provider import KeyProvider, register_provider
+    from clearhouse.privacy.crypto.provider import KeyProvider, register_provider
 
     class VaultTransitProvider(KeyProvider):
         name = "vault-transit"
@@ -50,7 +50,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from clearhouse.errors import KeyringError, ProtectionError
-from privacy.crypto.keys import DataKey, KeyringStatus, PurposeKey, RotationResult, ShredResult
+from clearhouse.privacy.crypto.keys import DataKey, KeyringStatus, PurposeKey, RotationResult, ShredResult
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
 # A dataset version or scope ends up in the keyring JSON and in messages; control characters there would
@@ -145,7 +145,7 @@ class KeyProvider(ABC):
 
 _REGISTRY: dict[str, type[KeyProvider]] = {}
 #: built-ins are resolved lazily, so importing the registry never imports a provider's dependencies
-_BUILTIN: dict[str, str] = {"local": "privacy.crypto.local_keyring:LocalKeyringProvider"}
+_BUILTIN: dict[str, str] = {"local": "clearhouse.privacy.crypto.local_keyring:LocalKeyringProvider"}
 
 
 def register_provider(name: str, cls: type[KeyProvider]) -> None:

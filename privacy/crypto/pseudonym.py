@@ -26,8 +26,8 @@ from collections.abc import Callable
 from typing import Final
 
 from clearhouse.errors import ProtectionError
-from privacy.crypto.codec import Cell
-from privacy.crypto.keys import PurposeKey
+from clearhouse.privacy.crypto.codec import Cell
+from clearhouse.privacy.crypto.keys import PurposeKey
 
 PREFIX: Final = "psd_"
 TOKEN_BYTES: Final = 16  # 128 bits: collisions stay negligible (~2**-64 at 2**32 distinct values)

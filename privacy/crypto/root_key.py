@@ -25,7 +25,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from clearhouse.errors import KeyringError
-from privacy.crypto._encoding import b64_std_decode, b64_std_encode
+from clearhouse.privacy.crypto._encoding import b64_std_decode, b64_std_encode
 
 ENV_MASTER_KEY = "CLEARHOUSE_MASTER_KEY"
 ENV_PASSPHRASE = "CLEARHOUSE_MASTER_PASSPHRASE"  # noqa: S105 - the variable name, not a secret

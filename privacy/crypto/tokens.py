@@ -24,7 +24,7 @@ import re
 from typing import NamedTuple
 
 from clearhouse.errors import DecryptionError
-from privacy.crypto._encoding import b64url_decode
+from clearhouse.privacy.crypto._encoding import b64url_decode
 
 PREFIX = "chv1"
 _TOKEN = re.compile(r"chv1\.([a-z0-9]{1,8})\.([A-Za-z0-9_-]{1,64})\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]+)")

@@ -12,7 +12,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from privacy.crypto._encoding import b64_std_decode, b64_std_encode, pack
+from clearhouse.privacy.crypto._encoding import b64_std_decode, b64_std_encode, pack
 
 _NONCE = 12
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from privacy.detection.types import ColumnFindings, EntityStats, TextDetector
-from privacy.detection.validators import iban_ok, luhn_ok, phone_ok, ssn_ok
+from clearhouse.privacy.detection.types import ColumnFindings, EntityStats, TextDetector
+from clearhouse.privacy.detection.validators import iban_ok, luhn_ok, phone_ok, ssn_ok
 
 #: distinct candidate values validated per column and entity (the pass rate extrapolates the rest)
 VALIDATE_SAMPLE = 200

@@ -9,10 +9,10 @@ from functools import lru_cache
 from typing import Any
 
 from clearhouse.errors import DetectionError
-from privacy.detection.lexicons import is_given_name, is_medicine, is_person_name, is_place
-from privacy.detection.offline import ensure_offline, require_installed_model
-from privacy.detection.recognizers.base import Candidate
-from privacy.detection.recognizers.words import (
+from clearhouse.privacy.detection.lexicons import is_given_name, is_medicine, is_person_name, is_place
+from clearhouse.privacy.detection.offline import ensure_offline, require_installed_model
+from clearhouse.privacy.detection.recognizers.base import Candidate
+from clearhouse.privacy.detection.recognizers.words import (
     NOT_NAMES,
     common_noun,
     common_word,

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clearhouse.policy import Policy, Role, Treatment
-from privacy.detection.columns import ColumnProfiler
-from privacy.detection.types import ColumnFindings, TextDetector
+from clearhouse.privacy.detection.columns import ColumnProfiler
+from clearhouse.privacy.detection.types import ColumnFindings, TextDetector
 
 #: entity types that must not appear in a column declared clean (feature/label kept as is)
 BLOCKING_ENTITIES = frozenset({

@@ -28,11 +28,11 @@ from typing import Any
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
-from privacy.detection.lexicons import frequent_surname
-from privacy.detection.lexicons import preload as preload_lexicons
-from privacy.detection.ner import load_ner, ner_candidates, shouted_names
-from privacy.detection.recognizers import build_recognizers
-from privacy.detection.recognizers.base import (
+from clearhouse.privacy.detection.lexicons import frequent_surname
+from clearhouse.privacy.detection.lexicons import preload as preload_lexicons
+from clearhouse.privacy.detection.ner import load_ner, ner_candidates, shouted_names
+from clearhouse.privacy.detection.recognizers import build_recognizers
+from clearhouse.privacy.detection.recognizers.base import (
     CONTEXT_BOOST,
     CONTEXT_FLOOR,
     Candidate,
@@ -40,8 +40,8 @@ from privacy.detection.recognizers.base import (
     words_after,
     words_before,
 )
-from privacy.detection.recognizers.words import NOT_NAMES, common_word, has_vowel, name_like, text_case
-from privacy.detection.types import Span
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_word, has_vowel, name_like, text_case
+from clearhouse.privacy.detection.types import Span
 
 #: pattern-only national identifiers that collide with phone and card numbers (Presidio's known FPs)
 _WEAK_IDS = frozenset({"UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT", "US_ITIN",

@@ -9,7 +9,7 @@ from clearhouse import keys
 from clearhouse.config import Settings
 from clearhouse.pipeline import RunContext
 from clearhouse.policy import parse_policy
-from privacy.crypto.protect import decrypt_table
+from clearhouse.privacy.crypto.protect import decrypt_table
 
 POLICY = """\
 id: accounts

@@ -28,7 +28,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
 
 @pytest.mark.slow
 def test_detector_finds_emails_and_urls_without_any_connection(connections: list[object]) -> None:
-    from privacy.detection.text import PresidioTextDetector
+    from clearhouse.privacy.detection.text import PresidioTextDetector
 
     detector = PresidioTextDetector(Detection(), load_settings().spacy_model)
     spans = detector.detect_many(["write to ann.lee@example.co.uk or visit https://example.org/help"])[0]
@@ -38,7 +38,7 @@ def test_detector_finds_emails_and_urls_without_any_connection(connections: list
 
 def test_missing_model_is_refused_not_downloaded(connections: list[object]) -> None:
     from clearhouse.errors import DetectionError
-    from privacy.detection.offline import require_installed_model
+    from clearhouse.privacy.detection.offline import require_installed_model
 
     with pytest.raises(DetectionError, match="will not be downloaded"):
         require_installed_model("en_core_web_trf_not_installed")

@@ -102,7 +102,7 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
         pull(settings, "support_tickets", v1, tmp_path / "pull")
     # the provider itself refuses too, not only the catalog
     from clearhouse.policy import load_policy
-    from privacy.crypto.protect import decrypt_column
+    from clearhouse.privacy.crypto.protect import decrypt_column
 
     table = pq.read_table(settings.zone("cleared") / "support_tickets" / v1 / "data.parquet")
     with pytest.raises((DecryptionError, Exception), match="shred"):
@@ -176,7 +176,7 @@ def test_encryption_error_fails_closed(settings: Settings, tmp_path: Path, monke
 def test_pipeline_with_catalog_and_lineage_on_postgres(settings: Settings, tmp_path: Path, pg_url: str) -> None:
     import dataclasses
 
-    from lineage.store import LineageStore
+    from clearhouse.lineage.store import LineageStore
 
     pg_settings = dataclasses.replace(settings, db_url=pg_url)
     policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1", "l: 2": "l: 1"})

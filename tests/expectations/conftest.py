@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from privacy.detection.types import Span
+from clearhouse.privacy.detection.types import Span
 
 _PATTERNS = {
     "EMAIL_ADDRESS": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
@@ -67,8 +67,8 @@ RunGx = Callable[..., list[dict[str, Any]]]
 @pytest.fixture
 def run_gx() -> RunGx:
     """Run a list of suite entries (dicts as in suite JSON) through a real GX checkpoint; the checks."""
-    from expectations.gate import run_suite, to_check
-    from expectations.suites import build_suite
+    from clearhouse.validation.gate import run_suite, to_check
+    from clearhouse.validation.suites import build_suite
 
     def _run(
         df: pd.DataFrame, entries: list[dict[str, Any]], *, detector: Any = None
@@ -83,7 +83,7 @@ def run_gx() -> RunGx:
 @pytest.fixture(autouse=True)
 def _no_global_detector() -> Iterable[None]:
     """Each test starts and ends with no residual detector registered."""
-    from expectations.residual import set_residual_detector
+    from clearhouse.validation.residual import set_residual_detector
 
     set_residual_detector(None)
     yield

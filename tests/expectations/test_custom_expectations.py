@@ -248,7 +248,7 @@ def test_missing_column_fails_and_names_it(run_gx: Any) -> None:
 def test_custom_types_resolve_by_name_from_suite_json() -> None:
     from great_expectations.expectations.registry import get_expectation_impl
 
-    from expectations.custom import CUSTOM_EXPECTATIONS
+    from clearhouse.validation.custom import CUSTOM_EXPECTATIONS
 
     assert set(CUSTOM_EXPECTATIONS) == {
         "expect_column_label_balance",

@@ -12,7 +12,7 @@ import pytest
 
 from clearhouse.errors import ValidationGateError
 from clearhouse.policy import Policy, parse_policy
-from expectations.gate import validate_version
+from clearhouse.validation.gate import validate_version
 
 # Cell values that must never leave the data: not in Data Docs, outcome, or report.
 PLANTED_EMAIL = "quentin.planted@example.net"
@@ -214,7 +214,7 @@ def test_gx_crash_is_a_gate_error_with_cause(tmp_path: Path, monkeypatch: pytest
     def broken_context(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"store exploded near '{PLANTED_EMAIL}'")
 
-    monkeypatch.setattr("expectations.gate.make_context", broken_context)
+    monkeypatch.setattr("clearhouse.validation.gate.make_context", broken_context)
     with pytest.raises(ValidationGateError, match="Great Expectations failed") as info:
         _run(tmp_path, _cleared(), _policy())
     assert isinstance(info.value.__cause__, RuntimeError)

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_unredacted_text_is_caught_and_docs_stay_clean(tmp_path: Path, no_network: None) -> None:
+    from clearhouse.privacy.detection.text import PresidioTextDetector
     from clearhouse.sample import generate_support_tickets
-    from expectations.gate import validate_version
-    from privacy.detection.text import PresidioTextDetector
+    from clearhouse.validation.gate import validate_version
 
     policy = load_policy(REPO_ROOT / "datasets" / "support_tickets.yaml")
     raw = generate_support_tickets(120, seed=11)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from clearhouse.policy import parse_policy
-from expectations.gate import validate_version
-from expectations.outcome import ValidationOutcome
-from expectations.report import write_privacy_report
+from clearhouse.validation.gate import validate_version
+from clearhouse.validation.outcome import ValidationOutcome
+from clearhouse.validation.report import write_privacy_report
 
 PLANTED = ("yolanda.planted@example.net", "Yolanda Planted", "+44 20 7946 0555")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from expectations.residual import get_residual_detector, residual_detector, set_residual_detector
+from clearhouse.validation.residual import get_residual_detector, residual_detector, set_residual_detector
 
 PLANTED = "zora.planted@example.net"
 TEXTS = pd.DataFrame(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from expectations.sanitize import WITHHELD, sanitize_exception_info, sanitize_result, scrub_message
+from clearhouse.validation.sanitize import WITHHELD, sanitize_exception_info, sanitize_result, scrub_message
 
 MAP_RESULT = {
     "element_count": 10,

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from openlineage.client.transport.transport import Transport
 
-from lineage.events import DatasetRef
+from clearhouse.lineage.events import DatasetRef
 
 # Values that must never appear in an event: they are *cell values* of the sample table.
 SECRET_CELLS = ("alice.martin@example.org", "+44 20 7946 0958", "123-45-6789", "Alice Martin")

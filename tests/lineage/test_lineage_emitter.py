@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from clearhouse.errors import IngestError, LineageError
-from lineage.emitter import LineageEmitter, task_run
-from lineage.events import DatasetRef, ParentRef, build_run_event, event_to_dict, new_run_id, run_id_for
-from lineage.store import LineageStore
+from clearhouse.lineage.emitter import LineageEmitter, task_run
+from clearhouse.lineage.events import DatasetRef, ParentRef, build_run_event, event_to_dict, new_run_id, run_id_for
+from clearhouse.lineage.store import LineageStore
 
 
 def _event() -> Any:
@@ -30,7 +30,7 @@ def test_emitter_swallows_and_counts_failing_sink(
     recording_sink: Any, failing_sink: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     emitter = LineageEmitter([failing_sink, recording_sink])
-    with caplog.at_level(logging.DEBUG, logger="lineage.emitter"):
+    with caplog.at_level(logging.DEBUG, logger="clearhouse.lineage.emitter"):
         assert emitter.emit(_event()) is False
         assert emitter.emit(_event()) is False
     assert emitter.failures == 2

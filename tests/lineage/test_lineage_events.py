@@ -11,7 +11,7 @@ import pytest
 from openlineage.client.event_v2 import RunEvent
 
 from clearhouse.errors import LineageError
-from lineage.events import (
+from clearhouse.lineage.events import (
     PRODUCER,
     DatasetRef,
     ParentRef,

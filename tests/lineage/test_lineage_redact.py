@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lineage.redact import MAX_TEXT_LENGTH, redact, redact_identifier
+from clearhouse.lineage.redact import MAX_TEXT_LENGTH, redact, redact_identifier
 
 
 @pytest.mark.parametrize(

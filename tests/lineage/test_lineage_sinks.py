@@ -14,14 +14,14 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.transport.transport import Transport
 
 from clearhouse.errors import LineageError
-from lineage.events import DatasetRef, build_run_event, new_run_id
-from lineage.sinks import available_sinks, create_sink, create_sinks, register_sink
-from lineage.sinks.composite import CompositeSink
-from lineage.sinks.console import ConsoleSink
-from lineage.sinks.file import FileSink
-from lineage.sinks.http import HttpSink
-from lineage.sinks.registry import _REGISTRY
-from lineage.sinks.sql import SqlSink
+from clearhouse.lineage.events import DatasetRef, build_run_event, new_run_id
+from clearhouse.lineage.sinks import available_sinks, create_sink, create_sinks, register_sink
+from clearhouse.lineage.sinks.composite import CompositeSink
+from clearhouse.lineage.sinks.console import ConsoleSink
+from clearhouse.lineage.sinks.file import FileSink
+from clearhouse.lineage.sinks.http import HttpSink
+from clearhouse.lineage.sinks.registry import _REGISTRY
+from clearhouse.lineage.sinks.sql import SqlSink
 
 # No sink may touch the network here (the http sink is only constructed); loopback stays allowed.
 pytestmark = pytest.mark.usefixtures("no_network")
@@ -143,9 +143,9 @@ def test_file_sink_lines_do_not_interleave_across_threads(tmp_path: Path, input_
 
 
 def test_console_sink_logs_serialized_event_at_info(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="lineage.sinks.console"):
+    with caplog.at_level(logging.INFO, logger="clearhouse.lineage.sinks.console"):
         create_sink("console").emit(_event("COMPLETE"))
-    [record] = [r for r in caplog.records if r.name == "lineage.sinks.console"]
+    [record] = [r for r in caplog.records if r.name == "clearhouse.lineage.sinks.console"]
     assert record.levelno == logging.INFO
     assert json.loads(record.getMessage())["eventType"] == "COMPLETE"
 

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from clearhouse.errors import LineageError
-from lineage.events import DatasetRef, ParentRef, build_run_event, event_to_dict, new_run_id
-from lineage.store import LineageStore, metadata
+from clearhouse.lineage.events import DatasetRef, ParentRef, build_run_event, event_to_dict, new_run_id
+from clearhouse.lineage.store import LineageStore, metadata
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("CLEARHOUSE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -111,8 +111,8 @@ def test_unwritable_location_is_a_lineage_error(tmp_path: Path) -> None:
 _WRITER = textwrap.dedent(
     """
     import sys
-    from lineage.events import DatasetRef, build_run_event, new_run_id
-    from lineage.store import LineageStore
+    from clearhouse.lineage.events import DatasetRef, build_run_event, new_run_id
+    from clearhouse.lineage.store import LineageStore
 
     store = LineageStore(sys.argv[1])
     ref = DatasetRef("file:///z", "shared/dataset", [("a", "int64")], row_count=1)

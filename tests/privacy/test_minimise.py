@@ -8,9 +8,9 @@ import pytest
 
 from clearhouse.errors import MinimisationError
 from clearhouse.policy import parse_policy
-from privacy.detection.scan import SPANS_SCHEMA
-from privacy.detection.types import Span
-from privacy.minimise import get_operator, minimise_table, validate_treatments
+from clearhouse.privacy.detection.scan import SPANS_SCHEMA
+from clearhouse.privacy.detection.types import Span
+from clearhouse.privacy.minimise import get_operator, minimise_table, validate_treatments
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ class _NamesDetector:
 
 
 def test_placeholder_aware_detector_ignores_placeholders() -> None:
-    from privacy.minimise import PlaceholderAwareDetector
+    from clearhouse.privacy.minimise import PlaceholderAwareDetector
 
     found = PlaceholderAwareDetector(_NamesDetector()).detect_many(["hi <PERSON>, this is Ann", None])
     assert [(s.start, s.end) for s in found[0]] == [(21, 24)]
@@ -143,7 +143,7 @@ def test_placeholder_aware_detector_ignores_placeholders() -> None:
 
 
 def test_rescan_redacts_what_the_first_pass_uncovered() -> None:
-    from privacy.minimise import _rescan
+    from clearhouse.privacy.minimise import _rescan
 
     values: list[object] = ["<PERSON> said his name is Bob", "nothing to see", None]
     out, extra = _rescan(values, _NamesDetector(), "<{entity}>")

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from privacy.risk import balance, k_anonymity, l_diversity, l_diversity_profile, parity, representation
+from clearhouse.privacy.risk import balance, k_anonymity, l_diversity, l_diversity_profile, parity, representation
 
 PEOPLE = pd.DataFrame(
     {

@@ -10,24 +10,24 @@ from presidio_analyzer.nlp_engine import NlpEngine
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
-from privacy.detection.recognizers.age import AgeRecognizer
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.context_id import ContextIdRecognizer
-from privacy.detection.recognizers.date import DateRecognizer
-from privacy.detection.recognizers.facility import FacilityRecognizer
-from privacy.detection.recognizers.gazetteer_name import GazetteerNameRecognizer
-from privacy.detection.recognizers.gazetteer_place import GazetteerPlaceRecognizer
-from privacy.detection.recognizers.initial_name import InitialNameRecognizer
-from privacy.detection.recognizers.name_cue import NameCueRecognizer
-from privacy.detection.recognizers.org_suffix import OrganisationSuffixRecognizer
-from privacy.detection.recognizers.phone import PhoneRecognizer
-from privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
-from privacy.detection.recognizers.postal_code import PostalCodeRecognizer
-from privacy.detection.recognizers.presidio_pattern import PresidioPatternRecognizer
-from privacy.detection.recognizers.signature_name import SignatureNameRecognizer
-from privacy.detection.recognizers.street_address import StreetAddressRecognizer
-from privacy.detection.recognizers.title_name import TitleNameRecognizer
-from privacy.detection.recognizers.url import UrlRecognizer
+from clearhouse.privacy.detection.recognizers.age import AgeRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.context_id import ContextIdRecognizer
+from clearhouse.privacy.detection.recognizers.date import DateRecognizer
+from clearhouse.privacy.detection.recognizers.facility import FacilityRecognizer
+from clearhouse.privacy.detection.recognizers.gazetteer_name import GazetteerNameRecognizer
+from clearhouse.privacy.detection.recognizers.gazetteer_place import GazetteerPlaceRecognizer
+from clearhouse.privacy.detection.recognizers.initial_name import InitialNameRecognizer
+from clearhouse.privacy.detection.recognizers.name_cue import NameCueRecognizer
+from clearhouse.privacy.detection.recognizers.org_suffix import OrganisationSuffixRecognizer
+from clearhouse.privacy.detection.recognizers.phone import PhoneRecognizer
+from clearhouse.privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
+from clearhouse.privacy.detection.recognizers.postal_code import PostalCodeRecognizer
+from clearhouse.privacy.detection.recognizers.presidio_pattern import PresidioPatternRecognizer
+from clearhouse.privacy.detection.recognizers.signature_name import SignatureNameRecognizer
+from clearhouse.privacy.detection.recognizers.street_address import StreetAddressRecognizer
+from clearhouse.privacy.detection.recognizers.title_name import TitleNameRecognizer
+from clearhouse.privacy.detection.recognizers.url import UrlRecognizer
 
 __all__ = ["RECOGNIZERS", "Candidate", "TextRecognizer", "build_recognizers"]
 

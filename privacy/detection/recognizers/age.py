@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 _AFTER = re.compile(
     r"\b(?P<v>\d{1,3})(?:\s*|-)(?:yo|y/o|y\.o\.?|yrs?\.?[\s-]*old|years?[\s-]*old|year-old|yr-old|"

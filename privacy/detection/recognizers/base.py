@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from privacy.detection.types import Span
+from clearhouse.privacy.detection.types import Span
 
 #: score added when a context word precedes (or closely follows) a match — Presidio's default factor
 CONTEXT_BOOST = 0.35

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 #: cue word → entity type; anything not listed is a generic ID_NUMBER
 _KINDS = {

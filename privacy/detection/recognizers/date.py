@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer, words_before
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer, words_before
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")

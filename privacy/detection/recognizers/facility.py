@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_place, us_state_codes
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, name_like
+from clearhouse.privacy.detection.lexicons import is_place, us_state_codes
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, name_like
 
 _KIND = (r"hospital|hosp|medical\s+cent(?:er|re)|memorial|clinic|infirmary|health\s+cent(?:er|re)|"
          r"nursing\s+home|rehab(?:ilitation)?(?:\s+cent(?:er|re))?|hospice|sanatorium|campus|university|college|"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import (
+from clearhouse.privacy.detection.lexicons import (
     frequent_given_name,
     frequent_surname,
     is_given_name,
@@ -23,8 +23,8 @@ from privacy.detection.lexicons import (
     is_person_name,
     surname_rank,
 )
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import (
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import (
     NOT_NAMES,
     common_noun,
     common_word,

@@ -13,9 +13,15 @@ from __future__ import annotations
 import itertools
 import re
 
-from privacy.detection.lexicons import is_major_place, is_medicine, is_person_name, is_place, place_first_words
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import (
+from clearhouse.privacy.detection.lexicons import (
+    is_major_place,
+    is_medicine,
+    is_person_name,
+    is_place,
+    place_first_words,
+)
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import (
     common_noun,
     common_word,
     english_lemma,

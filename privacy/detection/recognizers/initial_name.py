@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import frequent_surname, is_medicine, is_person_name
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, has_vowel, local_case
+from clearhouse.privacy.detection.lexicons import frequent_surname, is_medicine, is_person_name
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, has_vowel, local_case
 
 #: census surnames this frequent are names first even when they are also English words ("Bell", "Hall")
 _FREQUENT_SURNAME = 5000

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_given_name
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, local_case, name_like
+from clearhouse.privacy.detection.lexicons import is_given_name
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, local_case, name_like
 
 _KIN = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|brother|sister|mother|mom|mum|father|dad|"
         r"grandson|granddaughter|grandmother|grandfather|niece|nephew|aunt|uncle|cousin|fianc[eé]e?|"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_medicine
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word
+from clearhouse.privacy.detection.lexicons import is_medicine
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word
 
 #: legal forms: a name before one of these is a company whatever its words
 _LEGAL = r"inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co\.|company|plc|gmbh|llp"

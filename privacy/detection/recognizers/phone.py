@@ -8,7 +8,7 @@ import re
 
 import phonenumbers
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 # separators are spaces, dots and dashes (slashes are lab values and ratios, "65/41/7.29"), except the
 # North-American 3/3/4 grouping; bare runs of 10-13 digits are parsed too

@@ -6,7 +6,7 @@ import re
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import RecognizerSpec
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 
 class PolicyPatternRecognizer(TextRecognizer):

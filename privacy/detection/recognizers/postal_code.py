@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 _ZIP = re.compile(r"(?<![\w.,$#-])\d{5}(?:-\d{4})?(?![\w.,%-]\d|\w)")
 _UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")

@@ -7,7 +7,7 @@ import re
 
 from presidio_analyzer import EntityRecognizer
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 #: entity → a cheap regex every match of Presidio's patterns implies (most texts skip most recognizers)
 _PREFILTER = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES
 
 _CRED = (r"rn|rrt|md|np|pa-c|phd|lpn|lvn|cna|rph|pharmd|dds|dmd|esq|cpa|msw|lcsw|crna|aprn|fnp|"
          r"bsn|msn|slp")

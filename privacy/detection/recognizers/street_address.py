@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import NOT_NAMES, common_word
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_word
 
 #: street-type words spelled out (any case) …
 _SUFFIX = (r"street|avenue|road|lane|drive|boulevard|court|terrace|way|place|parkway|highway|square|circle|"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.lexicons import is_person_name
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
-from privacy.detection.recognizers.words import local_case, name_like
+from clearhouse.privacy.detection.lexicons import is_person_name
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.words import local_case, name_like
 
 _TITLE = re.compile(
     r"\b(?:mr|mrs|ms|miss|mister|dr|drs|doctor|prof|professor|sir|dame|madam|rev|herr|frau|mme|mlle|"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 
 _SCHEME = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'|]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>\"'|]*", re.IGNORECASE)
 _BARE = re.compile(

@@ -10,7 +10,7 @@ import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from privacy.detection.lexicons import is_person_name
+from clearhouse.privacy.detection.lexicons import is_person_name
 
 _EXTRA = [
     # roles and parties, never names themselves

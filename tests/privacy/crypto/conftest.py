@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from crypto_helpers import MemoryKeyProvider, new_master_key
 
-from privacy.crypto import KeyProvider, LocalKeyringProvider
+from clearhouse.privacy.crypto import KeyProvider, LocalKeyringProvider
 
 ENV_VARS = ("CLEARHOUSE_MASTER_KEY", "CLEARHOUSE_MASTER_PASSPHRASE")
 

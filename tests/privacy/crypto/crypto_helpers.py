@@ -9,7 +9,7 @@ from typing import Any
 
 from clearhouse.errors import KeyringError
 from clearhouse.policy import Policy
-from privacy.crypto import (
+from clearhouse.privacy.crypto import (
     DataKey,
     DataKeyInfo,
     KekInfo,

@@ -6,9 +6,9 @@ import pytest
 from crypto_helpers import fresh_key
 
 from clearhouse.errors import DecryptionError
-from privacy.crypto import ColumnCipher, GcmColumnCipher, SivColumnCipher, column_cipher
-from privacy.crypto.codec import Cell
-from privacy.crypto.tokens import parse
+from clearhouse.privacy.crypto import ColumnCipher, GcmColumnCipher, SivColumnCipher, column_cipher
+from clearhouse.privacy.crypto.codec import Cell
+from clearhouse.privacy.crypto.tokens import parse
 
 VALUES = [
     pytest.param("alice@example.com", id="email"),

@@ -14,7 +14,7 @@ import pytest
 from crypto_helpers import new_master_key
 
 from clearhouse.errors import KeyringError
-from privacy.crypto import LocalKeyringProvider, create_dev_master_key
+from clearhouse.privacy.crypto import LocalKeyringProvider, create_dev_master_key
 
 PASSPHRASE = "correct horse battery staple"
 

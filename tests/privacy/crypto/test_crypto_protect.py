@@ -8,7 +8,7 @@ from crypto_helpers import enc, keep, make_policy, psd
 
 from clearhouse.errors import DecryptionError, ProtectionError
 from clearhouse.policy import Policy
-from privacy.crypto import (
+from clearhouse.privacy.crypto import (
     KeyProvider,
     LocalKeyringProvider,
     decrypt_column,

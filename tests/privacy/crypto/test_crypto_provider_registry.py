@@ -9,7 +9,7 @@ import pytest
 from crypto_helpers import MemoryKeyProvider, enc, make_policy
 
 from clearhouse.errors import ProtectionError
-from privacy.crypto import (
+from clearhouse.privacy.crypto import (
     KeyProvider,
     LocalKeyringProvider,
     available_providers,

@@ -10,7 +10,7 @@ import pytest
 from crypto_helpers import make_policy, psd
 
 from clearhouse.errors import ProtectionError
-from privacy.crypto import LocalKeyringProvider, Pseudonymiser, protect_table
+from clearhouse.privacy.crypto import LocalKeyringProvider, Pseudonymiser, protect_table
 
 TOKEN = re.compile(r"psd_[0-9a-f]{32}")
 

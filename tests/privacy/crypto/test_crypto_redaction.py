@@ -14,14 +14,14 @@ import pytest
 from crypto_helpers import enc, make_policy, new_master_key, psd
 
 from clearhouse.errors import ClearhouseError
-from privacy.crypto import (
+from clearhouse.privacy.crypto import (
     LocalKeyringProvider,
     Pseudonymiser,
     column_cipher,
     decrypt_column,
     protect_table,
 )
-from privacy.crypto.root_key import resolve_root_secret
+from clearhouse.privacy.crypto.root_key import resolve_root_secret
 
 PLAINTEXT = "alice.secret@example.com"
 PASSPHRASE = "my very private passphrase"

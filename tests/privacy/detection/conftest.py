@@ -6,8 +6,8 @@ import pytest
 
 from clearhouse.config import load_settings
 from clearhouse.policy import Detection
-from privacy.detection.recognizers.words import load_lexicon
-from privacy.detection.text import PresidioTextDetector
+from clearhouse.privacy.detection.recognizers.words import load_lexicon
+from clearhouse.privacy.detection.text import PresidioTextDetector
 
 
 @pytest.fixture(scope="session")

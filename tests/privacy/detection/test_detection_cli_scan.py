@@ -10,7 +10,7 @@ import pytest
 from clearhouse.cli import main
 from clearhouse.cli_scan import scan_file
 from clearhouse.errors import IngestError
-from privacy.detection.text import PresidioTextDetector
+from clearhouse.privacy.detection.text import PresidioTextDetector
 
 RECORDS = [
     {"id": "r1", "text": "Call Dr. Quentin Barlow at (415) 555-0187 or q.barlow@example.org", "extra": 1},

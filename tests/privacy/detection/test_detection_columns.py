@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from clearhouse.policy import parse_policy
-from privacy.detection.columns import classify_column, name_hint
-from privacy.detection.scan import SPANS_SCHEMA, detect_table
-from privacy.detection.text import PresidioTextDetector
+from clearhouse.privacy.detection.columns import classify_column, name_hint
+from clearhouse.privacy.detection.scan import SPANS_SCHEMA, detect_table
+from clearhouse.privacy.detection.text import PresidioTextDetector
 
 N = 60
 

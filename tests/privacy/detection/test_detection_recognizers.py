@@ -8,14 +8,14 @@ from __future__ import annotations
 import pytest
 
 from clearhouse.policy import parse_policy
-from privacy.detection.recognizers import (
+from clearhouse.privacy.detection.recognizers import (
     RECOGNIZERS,
     build_recognizers,
 )
-from privacy.detection.recognizers.base import TextRecognizer
-from privacy.detection.recognizers.phone import PhoneRecognizer
-from privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
-from privacy.detection.validators import iban_ok, luhn_ok, phone_ok, ssn_ok
+from clearhouse.privacy.detection.recognizers.base import TextRecognizer
+from clearhouse.privacy.detection.recognizers.phone import PhoneRecognizer
+from clearhouse.privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
+from clearhouse.privacy.detection.validators import iban_ok, luhn_ok, phone_ok, ssn_ok
 
 
 def found(rec: TextRecognizer, text: str, threshold: float = 0.5) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clearhouse.policy import Detection, RecognizerSpec
-from privacy.detection.ner import (
+from clearhouse.privacy.detection.ner import (
     _clock_time,
     _group_word,
     _positional_label,
@@ -13,12 +13,12 @@ from privacy.detection.ner import (
     shorthand,
     trim_caps,
 )
-from privacy.detection.recognizers.facility import FacilityRecognizer
-from privacy.detection.recognizers.name_cue import NameCueRecognizer
-from privacy.detection.recognizers.title_name import TitleNameRecognizer
-from privacy.detection.recognizers.words import predicate_like
-from privacy.detection.text import PresidioTextDetector, merge_spans, needs_ner
-from privacy.detection.types import Span
+from clearhouse.privacy.detection.recognizers.facility import FacilityRecognizer
+from clearhouse.privacy.detection.recognizers.name_cue import NameCueRecognizer
+from clearhouse.privacy.detection.recognizers.title_name import TitleNameRecognizer
+from clearhouse.privacy.detection.recognizers.words import predicate_like
+from clearhouse.privacy.detection.text import PresidioTextDetector, merge_spans, needs_ner
+from clearhouse.privacy.detection.types import Span
 
 
 def spans_text(detector: PresidioTextDetector, text: str) -> dict[str, str]:
@@ -270,6 +270,6 @@ def test_positional_label(us_detector: PresidioTextDetector, document: str, word
 ])
 def test_vocabulary_filter(us_detector: PresidioTextDetector, words: list[str], entity: str,
                            vocabulary: bool) -> None:
-    from privacy.detection.ner import _vocabulary
+    from clearhouse.privacy.detection.ner import _vocabulary
 
     assert _vocabulary(words, entity) is vocabulary
