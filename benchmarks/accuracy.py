@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-vanilla", action="store_true", help="skip the vanilla Presidio baseline")
     args = parser.parse_args(argv)
 
-    from clearhouse.config import load_settings
+    from clearhouse.settings import load_settings
 
     model = load_settings().spacy_model
     detectors: dict[str, Callable[[list[str]], list[Spans]]] = {

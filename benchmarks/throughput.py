@@ -82,10 +82,10 @@ def load_policy(with_text: bool) -> Any:
 # --------------------------------------------------------------------------------- one measured run
 def run_clearhouse(rows: int, with_text: bool) -> dict[str, Any]:
     """Generate, then time detect + minimise (model load and worker start-up excluded)."""
-    from clearhouse.config import load_settings
     from clearhouse.privacy.detection.scan import detect_table
     from clearhouse.privacy.detection.text import PresidioTextDetector
     from clearhouse.privacy.minimise import minimise_table
+    from clearhouse.settings import load_settings
 
     policy = load_policy(with_text)
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,9 +127,9 @@ def vanilla(rows: int, with_text: bool) -> tuple[dict[str, Any], list[list[tuple
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_anonymizer import BatchAnonymizerEngine
 
-    from clearhouse.config import load_settings
     from clearhouse.privacy.detection.offline import ensure_offline
     from clearhouse.sample import generate_support_tickets
+    from clearhouse.settings import load_settings
 
     ensure_offline()
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": load_settings().spacy_model}])
@@ -182,9 +182,9 @@ def recall(gold: list[list[tuple[int, int]]], pred: list[list[tuple[int, int]]])
 
 
 def ner_floor(rows: int) -> dict[str, float]:
-    from clearhouse.config import load_settings
     from clearhouse.privacy.detection.ner import load_ner
     from clearhouse.sample import generate_support_tickets
+    from clearhouse.settings import load_settings
 
     nlp = load_ner(load_settings().spacy_model)
     texts = generate_support_tickets(rows).column(TEXT_COLUMN).to_pylist()
@@ -213,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"clearhouse  structured-only  {ours_struct['rows']:>7} rows  {ours_struct['rows_per_s']:>9.0f} rows/s  "
           f"peak RSS {ours_struct['peak_rss_mb']:.0f} MB")
 
-    from clearhouse.config import load_settings
     from clearhouse.policy import load_policy as load
     from clearhouse.privacy.detection.text import PresidioTextDetector
+    from clearhouse.settings import load_settings
 
     texts, gold = gold_mentions(args.vanilla_rows)
     detector = PresidioTextDetector(load(POLICY).detection, load_settings().spacy_model)

@@ -9,7 +9,6 @@ reasons), ``awaiting_approval`` (E3 data passed every gate and waits for a priva
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from clearhouse.errors import CatalogError, ReleaseRefused
+from clearhouse.errors import CatalogError, NotFoundError, ReleaseRefused
 
 STATES = ("processing", "cleared", "quarantined", "awaiting_approval", "rejected", "shredded")
 FINAL = {"cleared", "quarantined", "rejected", "shredded"}
@@ -85,6 +84,24 @@ class VersionInfo:
     created_at: datetime
     updated_at: datetime
 
+    #: facts of ``info`` that are safe to show anyone who may see the catalog (counts and names, no values)
+    PUBLIC_INFO = ("pii_found", "warnings", "ethics_risk", "source_name")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The version as JSON (CLI ``--json``, catalog API): states, reasons, counts, digests."""
+        return {
+            "dataset": self.dataset,
+            "version": self.version,
+            "state": self.state,
+            "reasons": self.reasons,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "raw_sha256": self.raw_sha256,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            **{k: self.info[k] for k in self.PUBLIC_INFO if k in self.info},
+        }
+
 
 def _to_info(row: VersionRow) -> VersionInfo:
     return VersionInfo(
@@ -119,10 +136,6 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
-def default_actor() -> str:
-    return os.environ.get("CLEARHOUSE_ACTOR") or os.environ.get("USER") or "unknown"
-
-
 class Catalog:
     """Repository over the catalog tables."""
 
@@ -151,7 +164,7 @@ class Catalog:
     def start_version(self, dataset: str, version: str, *, run_id: str | None = None) -> None:
         with self.session() as s:
             if s.get(DatasetRow, dataset) is None:
-                raise CatalogError(f"unknown dataset {dataset!r}")
+                raise NotFoundError(f"unknown dataset {dataset!r}")
             if s.get(VersionRow, (dataset, version)) is not None:
                 raise CatalogError(f"version {version!r} of {dataset!r} already exists")
             s.add(
@@ -161,7 +174,7 @@ class Catalog:
     def _row(self, s: Session, dataset: str, version: str) -> VersionRow:
         row = s.get(VersionRow, (dataset, version))
         if row is None:
-            raise CatalogError(f"unknown version {version!r} of dataset {dataset!r}")
+            raise NotFoundError(f"unknown version {version!r} of dataset {dataset!r}")
         return row
 
     def update(self, dataset: str, version: str, **fields: Any) -> None:
@@ -201,8 +214,14 @@ class Catalog:
         with self.session() as s:
             row = s.get(DatasetRow, dataset)
             if row is None:
-                raise CatalogError(f"unknown dataset {dataset!r}")
+                raise NotFoundError(f"unknown dataset {dataset!r}")
             return str(row.policy_path)
+
+    def require_dataset(self, dataset: str) -> None:
+        """Raise :class:`NotFoundError` unless ``dataset`` is registered."""
+        with self.session() as s:
+            if s.get(DatasetRow, dataset) is None:
+                raise NotFoundError(f"unknown dataset {dataset!r}")
 
     def datasets(self) -> list[str]:
         with self.session() as s:
@@ -212,7 +231,7 @@ class Catalog:
         cleared = [v for v in self.versions(dataset) if v.state == "cleared"]
         if not cleared:
             if dataset not in self.datasets():
-                raise ReleaseRefused(f"unknown dataset {dataset!r}")
+                raise NotFoundError(f"unknown dataset {dataset!r}")
             raise ReleaseRefused(f"dataset {dataset!r} has no cleared version")
         return cleared[-1]
 
@@ -233,7 +252,7 @@ class Catalog:
         with self.session() as s:
             s.add(
                 AuditRow(
-                    actor=actor or default_actor(), action=action, dataset_id=dataset, version=version, detail=payload
+                    actor=actor or "unknown", action=action, dataset_id=dataset, version=version, detail=payload
                 )
             )
 

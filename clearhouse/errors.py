@@ -75,6 +75,12 @@ class CatalogError(ClearhouseError):
     code = "catalog"
 
 
+class NotFoundError(CatalogError):
+    """An unknown dataset or version was named: bad input (exit 2), like any other bad argument."""
+
+    code = "not_found"
+
+
 class ReleaseRefused(CatalogError):  # noqa: N818 - reads as a verdict: "release refused"
     """A pull or decrypt was refused (quarantined, shredded, unknown, not permitted)."""
 

@@ -9,26 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from clearhouse.catalog import Catalog, VersionInfo
-from clearhouse.config import load_settings
+from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError
-
-_PUBLIC_INFO = ("pii_found", "warnings", "ethics_risk", "source_name")
-
-
-def _version(v: VersionInfo) -> dict[str, Any]:
-    return {
-        "dataset": v.dataset,
-        "version": v.version,
-        "state": v.state,
-        "reasons": v.reasons,
-        "rows_in": v.rows_in,
-        "rows_out": v.rows_out,
-        "raw_sha256": v.raw_sha256,
-        "created_at": v.created_at.isoformat(),
-        "updated_at": v.updated_at.isoformat(),
-        **{k: v.info[k] for k in _PUBLIC_INFO if k in v.info},
-    }
+from clearhouse.settings import load_settings
 
 
 def create_app(db_url: str | None = None) -> FastAPI:
@@ -43,12 +26,12 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @app.get("/datasets/{dataset}/versions")
     def versions(dataset: str) -> list[dict[str, Any]]:
-        return [_version(v) for v in catalog().versions(dataset)]
+        return [v.to_dict() for v in catalog().versions(dataset)]
 
     @app.get("/datasets/{dataset}/versions/{version}")
     def version(dataset: str, version: str) -> dict[str, Any]:
         try:
-            return _version(catalog().get(dataset, version))
+            return catalog().get(dataset, version).to_dict()
         except CatalogError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 

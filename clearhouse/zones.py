@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clearhouse.config import Settings
 from clearhouse.errors import CatalogError
 from clearhouse.policy import SLUG
+from clearhouse.settings import Settings
 
 VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+#: what a release directory holds (manifest.json carries the SHA-256 of the other two)
+RELEASE_FILES = ("data.parquet", "data.csv", "manifest.json")
 
 
 def new_version_id(now: datetime | None = None) -> str:

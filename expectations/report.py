@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 
 import jinja2
 
+from clearhouse.files import write_text_atomically
 from clearhouse.policy import EthicsRisk, Policy, Treatment
-from clearhouse.validation._files import write_text_atomically
 from clearhouse.validation._report_template import TEMPLATE
 from clearhouse.validation.charts import BarChart, share_chart
 from clearhouse.validation.outcome import Check, ValidationOutcome

@@ -37,8 +37,8 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 import clearhouse.validation.custom  # noqa: F401 - registers the custom expectation types with GX
 from clearhouse.errors import ValidationGateError
+from clearhouse.files import write_text_atomically
 from clearhouse.policy import Policy, Role, Treatment
-from clearhouse.validation._files import write_text_atomically
 from clearhouse.validation.outcome import Severity
 
 logger = logging.getLogger(__name__)

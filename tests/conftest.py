@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from clearhouse.config import REPO_ROOT, Settings, load_settings
+from clearhouse.settings import REPO_ROOT, Settings, load_settings
 
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 
 def make_settings(home: Path) -> Settings:
-    settings = load_settings({"CLEARHOUSE_HOME": str(home), "CLEARHOUSE_SUITES": str(home / "suites")})
+    # the process environment (master key set by the `home` fixture) plus this test's state directory
+    settings = load_settings({**os.environ, "CLEARHOUSE_HOME": str(home), "CLEARHOUSE_SUITES": str(home / "suites")})
     settings.ensure_dirs()
     return settings
 

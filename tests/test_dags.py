@@ -11,8 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from clearhouse.config import REPO_ROOT
-from clearhouse.orchestration.runner import DAGS_FOLDER, airflow_env
+from clearhouse.runs.embedded import DAGS_FOLDER, airflow_env
+from clearhouse.settings import REPO_ROOT
 from tests.conftest import make_settings  # type: ignore[import-not-found]
 
 SCRIPT = textwrap.dedent("""

@@ -1,38 +1,34 @@
-"""Airflow edge: one DAG per dataset policy, each task a thin call into :mod:`clearhouse.pipeline`.
+"""Airflow edge: one DAG per dataset policy, each task a thin call into :mod:`clearhouse.stages.runner`.
 
-This is the only core module that imports Airflow. No data I/O happens at parse time: the factory reads
-policy files (small YAML) to know which DAGs exist and nothing else.
+This is the only module that imports Airflow. No data I/O happens at parse time: the factory reads
+policy files (small YAML) to know which DAGs exist and nothing else. The runner (and with it Presidio,
+spaCy and Great Expectations, several seconds of imports) is imported inside the tasks, so the DAG
+processor never pays for it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, task
 
-from clearhouse import pipeline
-from clearhouse.config import load_settings
 from clearhouse.errors import ClearhouseError, ReleaseRefused, StageError
 from clearhouse.policy import Policy, load_policy
+from clearhouse.runs import dag_id_for
+from clearhouse.settings import load_settings
+from clearhouse.types import STAGES
 
 log = logging.getLogger("clearhouse.dags")
-DAG_PREFIX = "clearhouse__"
-
-
-def dag_id_for(dataset: str) -> str:
-    return f"{DAG_PREFIX}{dataset}"
 
 
 def policy_files() -> list[Path]:
     """Policies in the datasets folder plus any named in ``CLEARHOUSE_EXTRA_POLICIES`` (os.pathsep list)."""
     settings = load_settings()
     files = sorted(settings.datasets_dir.glob("*.yaml")) if settings.datasets_dir.is_dir() else []
-    extra = os.environ.get("CLEARHOUSE_EXTRA_POLICIES", "")
-    files += [Path(p).resolve() for p in extra.split(os.pathsep) if p]
+    files += settings.extra_policy_files
     seen: dict[Path, None] = {}
     for f in files:
         seen.setdefault(f.resolve(), None)
@@ -42,9 +38,12 @@ def policy_files() -> list[Path]:
 def _stage_task(name: str) -> Any:
     @task(task_id=name)
     def run(ref: dict[str, Any]) -> dict[str, Any]:
-        ctx = pipeline.RunContext.from_ref(ref)
+        from clearhouse.stages import runner  # noqa: PLC0415 - heavy (Presidio, spaCy, GX: seconds): imported in the task, not at DAG parse time
+        from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see above
+
+        ctx = RunContext.from_ref(ref)
         try:
-            return pipeline.STAGE_FUNCS[name](ctx)
+            return runner.run_stage(ctx, name).to_xcom()
         except ClearhouseError as exc:
             # Our messages name causes, never values; drop the chained library exception, whose text
             # Airflow would print into the task log.
@@ -76,8 +75,10 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
 
         @task(task_id="prepare")
         def prepare(**context: Any) -> dict[str, Any]:
+            from clearhouse.stages.context import prepare as prepare_version  # noqa: PLC0415 - see run()
+
             params = context["params"]
-            ctx = pipeline.prepare(
+            ctx = prepare_version(
                 str(policy_path),
                 source=params.get("source"),
                 version=params.get("version"),
@@ -89,8 +90,11 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
         def release(ref: dict[str, Any] | None) -> dict[str, Any]:
             if not ref:
                 raise ReleaseRefused("the version was never prepared; nothing to release")
-            ctx = pipeline.RunContext.from_ref(ref)
-            result = pipeline.run_release(ctx)
+            from clearhouse.stages import runner  # noqa: PLC0415 - see run()
+            from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see run()
+
+            ctx = RunContext.from_ref(ref)
+            result = runner.finish(ctx).to_xcom()
             if result["state"] == "quarantined":
                 reasons = ctx.catalog.get(ctx.dataset, ctx.version).reasons
                 raise ReleaseRefused(
@@ -100,7 +104,7 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
 
         ref = prepare()
         previous: Any = ref
-        for name in pipeline.STAGES[:-1]:
+        for name in STAGES[:-1]:
             current = _stage_task(name)(ref)
             previous >> current
             previous = current

@@ -14,6 +14,7 @@ import attr
 from openlineage.client.transport.transport import Config, Transport
 
 from clearhouse.errors import LineageError
+from clearhouse.lineage.sinks.registry import create_sinks
 
 if TYPE_CHECKING:
     from openlineage.client.client import Event
@@ -29,7 +30,6 @@ class CompositeSinkConfig(Config):
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> CompositeSinkConfig:
-        from clearhouse.lineage.sinks.registry import create_sinks
 
         unknown = set(params) - {"sinks"}
         if unknown:

@@ -48,7 +48,7 @@ def load_ner(model_name: str) -> Any:
     """The spaCy pipeline with only the NER component (cached per process)."""
     ensure_offline()
     require_installed_model(model_name)
-    import spacy
+    import spacy  # noqa: PLC0415 - heavy; and only after ensure_offline() has patched the network paths
 
     try:
         info = spacy.util.get_model_meta(spacy.util.get_package_path(model_name)) \

@@ -24,8 +24,8 @@ def ensure_offline() -> None:
     global _patched  # noqa: PLW0603 - a process-wide, idempotent patch
     if _patched:
         return
-    import tldextract
-    import tldextract.tldextract as impl
+    import tldextract  # noqa: PLC0415 - patched once, when the first detector is built
+    import tldextract.tldextract as impl  # noqa: PLC0415 - see above
 
     impl.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
     # Presidio logs recognizer decisions at DEBUG/INFO (they can quote text) and a per-document WARNING
@@ -37,7 +37,7 @@ def ensure_offline() -> None:
 
 def require_installed_model(model_name: str) -> None:
     """Fail closed (no download) when the spaCy model is not installed."""
-    import spacy.util
+    import spacy.util  # noqa: PLC0415 - heavy (spaCy): only when a detector is built
 
     if spacy.util.is_package(model_name) or Path(model_name).is_dir():
         return

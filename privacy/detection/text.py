@@ -42,6 +42,7 @@ from clearhouse.privacy.detection.recognizers.base import (
 )
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_word, has_vowel, name_like, text_case
 from clearhouse.privacy.detection.types import Span
+from clearhouse.settings import load_settings
 
 #: pattern-only national identifiers that collide with phone and card numbers (Presidio's known FPs)
 _WEAK_IDS = frozenset({"UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT", "US_ITIN",
@@ -233,7 +234,7 @@ class PresidioTextDetector:
         self.nlp = load_ner(model_name) if use_ner else None
         preload_lexicons()
         if processes is None:
-            processes = int(os.environ.get("CLEARHOUSE_DETECT_PROCESSES", "0")) or min(4, os.cpu_count() or 1)
+            processes = load_settings().detect_processes or min(4, os.cpu_count() or 1)
         self.processes = max(1, processes)
         self._pool: ProcessPoolExecutor | None = None
         #: texts sent to NER / texts seen (how much the gate saved)

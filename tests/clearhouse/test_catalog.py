@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from clearhouse.catalog import Catalog
-from clearhouse.errors import CatalogError, ReleaseRefused
+from clearhouse.errors import CatalogError, NotFoundError, ReleaseRefused
 
 
 def _exercise(catalog: Catalog) -> None:
@@ -26,7 +26,7 @@ def _exercise(catalog: Catalog) -> None:
     assert info.reasons == [{"stage": "validate", "code": "validation", "message": "balance failed"}]
     with pytest.raises(ReleaseRefused, match="no cleared version"):
         catalog.latest_cleared("ds")
-    with pytest.raises(ReleaseRefused, match="unknown dataset"):
+    with pytest.raises(NotFoundError, match="unknown dataset"):  # bad input (exit 2), not a refusal
         catalog.latest_cleared("other")
     catalog.start_version("ds", "v2")
     catalog.set_state("ds", "v2", "cleared")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from clearhouse.cli import main
-from clearhouse.config import REPO_ROOT
+from clearhouse.settings import REPO_ROOT
 
 
 def test_bad_policy_exits_2_and_names_the_field(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,7 +29,8 @@ def test_missing_source_exits_2(home: Path, tmp_path: Path, capsys: pytest.Captu
 def test_pull_unknown_and_path_tricks_are_refused(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["pull", "nothing_here", "--to", str(tmp_path)]) == 1
+    # an unknown dataset is bad input (exit 2) on every command, as any other bad argument
+    assert main(["pull", "nothing_here", "--to", str(tmp_path)]) == 2
     assert "unknown dataset" in capsys.readouterr().err
     assert main(["pull", "../etc", "--to", str(tmp_path)]) == 2
     assert "invalid dataset id" in capsys.readouterr().err
@@ -54,3 +55,58 @@ def test_decrypt_needs_the_officer_role(
     monkeypatch.setenv("CLEARHOUSE_ACTOR", "lena-labeler")
     assert main(["decrypt", "support_tickets", "--version", "20261125T101500Z-a1b2c3", "--to", str(tmp_path)]) == 1
     assert "does not hold the officer role" in capsys.readouterr().err
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"clearhouse {version('clearhouse')}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "nothing_here"],
+        ["status", "nothing_here", "--json"],
+        ["lineage", "nothing_here"],
+        ["pull", "nothing_here", "--to", "."],
+        ["keys", "shred", "nothing_here"],
+    ],
+)
+def test_unknown_dataset_is_bad_input_everywhere(
+    home: Path, argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clearhouse.acts.roles import grant
+    from clearhouse.settings import load_settings
+
+    monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
+    grant(load_settings(), "officer", "olivia")
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "unknown dataset 'nothing_here'" in captured.err
+    assert captured.out == ""
+
+
+def test_status_and_check_policy_print_json(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["check-policy", str(REPO_ROOT / "datasets" / "support_tickets.yaml"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["valid"] is True and doc["dataset"] == "support_tickets" and doc["ethics_risk"] == "E2"
+
+
+def test_bad_setting_exits_2_naming_the_variable(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARHOUSE_DETECT_PROCESSES", "many")
+    assert main(["status"]) == 2
+    assert "CLEARHOUSE_DETECT_PROCESSES" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    assert main(["no-such-command"]) == 2
+    assert main(["sample", "support-tickets", "--rows", "0", "--out", "x.csv"]) == 2

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from clearhouse.errors import IngestError
-from clearhouse.ingest import ingest
 from clearhouse.policy import Policy, parse_policy
+from clearhouse.stages.ingest import ingest
 
 POLICY = """\
 id: people

@@ -5,11 +5,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clearhouse import keys
-from clearhouse.config import Settings
-from clearhouse.pipeline import RunContext
 from clearhouse.policy import parse_policy
+from clearhouse.privacy.crypto.configured import provider_for
 from clearhouse.privacy.crypto.protect import decrypt_table
+from clearhouse.settings import Settings
+from clearhouse.stages.context import RunContext
+from clearhouse.stages.protect import protect_file
 
 POLICY = """\
 id: accounts
@@ -32,14 +33,14 @@ def test_protect_file_in_batches_decrypts_as_one_table(settings: Settings, tmp_p
         pa.table({"account": accounts, "email": [f"u{i % 7}@x.org" for i in range(50)], "n": list(range(50))}), src
     )
     ctx = RunContext(settings, tmp_path / "p.yaml", policy, "20261125T101500Z-a1b2c3", src)
-    summary = keys.protect_file(ctx, src, out, batch_rows=7)
-    assert summary["rows"] == 50
-    assert {c["column"]: c["protected"] for c in summary["columns"]} == {"account": 50, "email": 50}
+    summary = protect_file(ctx, src, out, batch_rows=7)
+    assert summary.rows == 50
+    assert {c["column"]: c["protected"] for c in summary.columns} == {"account": 50, "email": 50}
     protected = pq.read_table(out)
     assert not set(accounts) & set(protected.column("account").to_pylist())
     assert len(set(protected.column("email").to_pylist())) == 7  # pseudonyms keep equality
     # row identity is the index in the whole version, so batch boundaries do not matter
     plain = decrypt_table(
-        protected, policy, keys.provider_for(settings), dataset="accounts", version="20261125T101500Z-a1b2c3"
+        protected, policy, provider_for(settings), dataset="accounts", version="20261125T101500Z-a1b2c3"
     )
     assert plain.column("account").to_pylist() == accounts

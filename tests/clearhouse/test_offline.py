@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from clearhouse.config import load_settings
 from clearhouse.policy import Detection
+from clearhouse.settings import load_settings
 
 
 @pytest.fixture

@@ -7,15 +7,19 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pydantic import SecretStr
 
-from clearhouse import keys
+from clearhouse.acts import officer
+from clearhouse.acts.labeler import pull
+from clearhouse.acts.officer import decide
+from clearhouse.acts.roles import grant
 from clearhouse.catalog import Catalog
-from clearhouse.config import REPO_ROOT, Settings
 from clearhouse.errors import DecryptionError, ReleaseRefused
-from clearhouse.pipeline import prepare, run_all
-from clearhouse.release import decide, pull
-from clearhouse.roles import grant
+from clearhouse.privacy.crypto.configured import provider_for
 from clearhouse.sample import generate_support_tickets, write_table
+from clearhouse.settings import REPO_ROOT, Settings
+from clearhouse.stages.context import prepare
+from clearhouse.stages.runner import run_all
 
 pytestmark = pytest.mark.slow
 SAMPLE_POLICY = (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text()
@@ -84,20 +88,20 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
     assert state == "cleared", _reasons(settings, v1)
     v2, state = _run(settings, policy, 300, seed=4).split(":")
     assert state == "cleared"
-    provider = keys.provider_for(settings)
+    provider = provider_for(settings)
     rotation = provider.rotate_kek()
     assert rotation.current_kek == 2 and rotation.rewrapped_data_keys >= 2
 
     monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
     grant(settings, "officer", "olivia")
-    out = keys.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec", actor="olivia")
+    out = officer.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec", actor="olivia")
     phones = pq.read_table(out).column("phone").to_pylist()
     raw = generate_support_tickets(300, seed=3).column("phone").to_pylist()
     assert phones == raw  # decrypts after rotation, data never re-encrypted
 
-    assert keys.shred(settings, "support_tickets", v1, actor="olivia") == [v1]
+    assert officer.shred(settings, "support_tickets", v1, actor="olivia") == [v1]
     with pytest.raises(ReleaseRefused, match="crypto-shredded"):
-        keys.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec2", actor="olivia")
+        officer.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec2", actor="olivia")
     with pytest.raises(ReleaseRefused, match="shredded, not cleared"):
         pull(settings, "support_tickets", v1, tmp_path / "pull")
     # the provider itself refuses too, not only the catalog
@@ -124,7 +128,7 @@ def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch
     with pytest.raises(ReleaseRefused):
         pull(settings, "support_tickets", version, tmp_path / "out")
     monkeypatch.setenv("CLEARHOUSE_ACTOR", "mallory")
-    from clearhouse.roles import require_role
+    from clearhouse.acts.roles import require_role
 
     with pytest.raises(ReleaseRefused, match="officer role"):
         require_role(settings, "officer")
@@ -153,10 +157,8 @@ def _prepared(settings: Settings, tmp_path: Path) -> tuple[object, str]:
 
 
 def test_detection_error_fails_closed(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dataclasses
-
     ctx, sha = _prepared(settings, tmp_path)
-    ctx.settings = dataclasses.replace(settings, spacy_model="no_such_model_installed")  # type: ignore[attr-defined]
+    ctx.settings = settings.model_copy(update={"spacy_model": "no_such_model_installed"})
     assert run_all(ctx) == "quarantined"  # type: ignore[arg-type]
     _assert_failed_closed(settings, ctx.version, "detect", "will not be downloaded at run time", sha)  # type: ignore[attr-defined]
 
@@ -164,9 +166,11 @@ def test_detection_error_fails_closed(settings: Settings, tmp_path: Path, monkey
 def test_encryption_error_fails_closed(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import base64
 
-    keys.provider_for(settings).purpose_key("ticket_routing")  # keyring created under the test master key
+    provider_for(settings).purpose_key("ticket_routing")  # keyring created under the test master key
     ctx, sha = _prepared(settings, tmp_path)
-    monkeypatch.setenv("CLEARHOUSE_MASTER_KEY", base64.urlsafe_b64encode(b"\x01" * 32).decode())
+    wrong_key = base64.urlsafe_b64encode(b"\x01" * 32).decode()
+    monkeypatch.setenv("CLEARHOUSE_MASTER_KEY", wrong_key)
+    ctx.settings = settings.model_copy(update={"master_key": SecretStr(wrong_key)})  # as a task would read it
     assert run_all(ctx) == "quarantined"  # type: ignore[arg-type]
     _assert_failed_closed(settings, ctx.version, "protect", "master key does not match", sha)  # type: ignore[attr-defined]
     assert not (settings.zone("work") / "support_tickets" / ctx.version / "protected.parquet").exists()  # type: ignore[attr-defined]
@@ -174,11 +178,9 @@ def test_encryption_error_fails_closed(settings: Settings, tmp_path: Path, monke
 
 @pytest.mark.postgres
 def test_pipeline_with_catalog_and_lineage_on_postgres(settings: Settings, tmp_path: Path, pg_url: str) -> None:
-    import dataclasses
-
     from clearhouse.lineage.store import LineageStore
 
-    pg_settings = dataclasses.replace(settings, db_url=pg_url)
+    pg_settings = settings.model_copy(update={"db_url": pg_url})
     policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1", "l: 2": "l: 1"})
     version, state = _run(pg_settings, policy, 200).split(":")
     assert state == "cleared", _reasons(pg_settings, version)

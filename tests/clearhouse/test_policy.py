@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from clearhouse.config import REPO_ROOT
 from clearhouse.errors import PolicyError
 from clearhouse.policy import EthicsRisk, Treatment, load_policy, parse_policy
+from clearhouse.settings import REPO_ROOT
 
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 

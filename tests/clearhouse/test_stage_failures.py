@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from clearhouse.catalog import Catalog
-from clearhouse.config import REPO_ROOT, Settings
 from clearhouse.errors import IngestError
-from clearhouse.pipeline import prepare, stage
 from clearhouse.sample import generate_support_tickets, write_table
+from clearhouse.settings import REPO_ROOT, Settings
+from clearhouse.stages.context import prepare
+from clearhouse.stages.runner import guarded as stage
 
 
 def _ctx(settings: Settings):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from clearhouse.config import REPO_ROOT
+from clearhouse.settings import REPO_ROOT
 from tests.conftest import TEST_MASTER_KEY  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.slow

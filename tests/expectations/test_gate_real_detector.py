@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from clearhouse.config import DEFAULT_SPACY_MODEL, REPO_ROOT
 from clearhouse.policy import load_policy
+from clearhouse.settings import DEFAULT_SPACY_MODEL, REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from clearhouse.config import REPO_ROOT
 from clearhouse.errors import ValidationGateError
 from clearhouse.policy import load_policy, parse_policy
+from clearhouse.settings import REPO_ROOT
 from clearhouse.validation.suites import generate_suite, load_or_create_suite, load_suite, suite_path
 
 SAMPLE = REPO_ROOT / "datasets" / "support_tickets.yaml"

@@ -7,8 +7,11 @@ follow a person cue such as "dr" or "daughter"), not lists tuned to any corpus.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import spacy.util
 from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.lookups import Lookups
 
 from clearhouse.privacy.detection.lexicons import is_person_name
 
@@ -107,11 +110,6 @@ def load_lexicon(model_name: str) -> None:
     if _LEXICON:
         return
     try:
-        from pathlib import Path
-
-        import spacy.util
-        from spacy.lookups import Lookups
-
         base = spacy.util.get_package_path(model_name) if spacy.util.is_package(model_name) else Path(model_name)
         found = sorted(base.glob("**/lemmatizer/lookups"))
         if not found:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from clearhouse.config import load_settings
 from clearhouse.policy import Detection
 from clearhouse.privacy.detection.recognizers.words import load_lexicon
 from clearhouse.privacy.detection.text import PresidioTextDetector
+from clearhouse.settings import load_settings
 
 
 @pytest.fixture(scope="session")

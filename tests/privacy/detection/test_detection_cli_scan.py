@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from clearhouse.cli import main
-from clearhouse.cli_scan import scan_file
 from clearhouse.errors import IngestError
+from clearhouse.privacy.detection.jsonl_scan import scan_file
 from clearhouse.privacy.detection.text import PresidioTextDetector
 
 RECORDS = [
@@ -27,7 +27,7 @@ def _write(path: Path, lines: list[str]) -> Path:
 def test_scan_file_streams_in_order_with_offsets(tmp_path: Path, us_detector: PresidioTextDetector) -> None:
     src = _write(tmp_path / "in.jsonl", [json.dumps(r) for r in RECORDS])
     out = tmp_path / "out.jsonl"
-    assert scan_file(src, out, us_detector, progress=False, chunk_lines=2) == 3
+    assert scan_file(src, out, us_detector, chunk_lines=2) == 3
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["r1", "r2", "r3"]
     assert rows[1]["spans"] == []
@@ -49,7 +49,7 @@ def test_malformed_line_names_its_number(tmp_path: Path, us_detector: PresidioTe
     src = _write(tmp_path / "bad.jsonl", [json.dumps(RECORDS[0]), json.dumps(RECORDS[1]), line])
     out = tmp_path / "out.jsonl"
     with pytest.raises(IngestError, match=rf"line 3: .*{reason}"):
-        scan_file(src, out, us_detector, progress=False)
+        scan_file(src, out, us_detector)
     assert not out.exists()
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clearhouse.catalog import Catalog, default_actor
-from clearhouse.config import Settings
+from clearhouse.catalog import Catalog
 from clearhouse.errors import ConfigError, ReleaseRefused
+from clearhouse.settings import Settings
 
 ROLES = ("officer", "labeler", "engineer")
 
@@ -41,14 +41,17 @@ def grant(settings: Settings, role: str, user: str, *, actor: str | None = None)
     if user not in members:
         members.append(user)
     path = _path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(roles, indent=2), encoding="utf-8")
     path.chmod(0o600)
-    Catalog(settings.db_url).audit("grant_role", actor=actor, detail={"role": role, "user": user})
+    Catalog(settings.db_url).audit(
+        "grant_role", actor=actor or settings.current_actor, detail={"role": role, "user": user}
+    )
 
 
 def require_role(settings: Settings, role: str) -> str:
     """Return the current actor if it holds ``role``; refuse otherwise."""
-    actor = default_actor()
+    actor = settings.current_actor
     if actor not in load_roles(settings).get(role, []):
         raise ReleaseRefused(
             f"{actor!r} does not hold the {role} role; a privacy officer must run this "

@@ -10,20 +10,24 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from clearhouse.config import REPO_ROOT, Settings
 from clearhouse.errors import ConfigError
+from clearhouse.settings import REPO_ROOT, Settings
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 PLUGINS_FOLDER = REPO_ROOT / "plugins"
 
 
 def airflow_env(settings: Settings, extra_policies: list[Path] | None = None) -> dict[str, str]:
+    """The environment of an Airflow child process: ours plus Airflow's configuration for the embedded
+    default. The parent's environment is passed through (secrets such as the master key included) so
+    that tasks read the same settings."""
     env = dict(os.environ)
     home = settings.airflow_home
+    env.update(settings.to_env())
     env.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -31,18 +35,11 @@ def airflow_env(settings: Settings, extra_policies: list[Path] | None = None) ->
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
-                "CLEARHOUSE_AIRFLOW_DB_URL", f"sqlite:///{home / 'airflow.db'}"
-            ),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_metadata_url,
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS": "True",
             # Airflow's own OpenLineage integration is not installed; ours records lineage per stage.
             "AIRFLOW__OPENLINEAGE__DISABLED": "True",
-            "CLEARHOUSE_HOME": str(settings.home),
-            "CLEARHOUSE_DB_URL": settings.db_url,
-            "CLEARHOUSE_DATASETS": str(settings.datasets_dir),
-            "CLEARHOUSE_SUITES": str(settings.suites_dir),
-            "CLEARHOUSE_SPACY_MODEL": settings.spacy_model,
             "GX_ANALYTICS_ENABLED": "False",
             "HF_HUB_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
@@ -81,11 +78,10 @@ def ensure_airflow_db(settings: Settings, log_path: Path | None = None) -> None:
 _STARTING = re.compile(r"\[DAG TEST\] starting task_id=(\w+)")
 
 
-def _progress(line: str) -> str | None:
-    """One short line per task start (Airflow's own output goes to the run log)."""
-    if match := _STARTING.search(line):
-        return f"      task {match.group(1)} ...\n"
-    return None
+def task_started(line: str) -> str | None:
+    """The task id when a line of ``airflow dags test`` output says a task starts."""
+    match = _STARTING.search(line)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -101,9 +97,10 @@ def run_dag_test(
     *,
     log_path: Path,
     extra_policies: list[Path] | None = None,
-    stream: bool = False,
+    on_line: Callable[[str], None] | None = None,
 ) -> DagRunOutcome:
-    """``airflow dags test DAG_ID --conf …`` in a subprocess; its output goes to ``log_path``."""
+    """``airflow dags test DAG_ID --conf …`` in a subprocess; its output goes to ``log_path`` and, line
+    by line, to ``on_line`` (the CLI shows progress from it)."""
     ensure_airflow_db(settings, settings.airflow_home / "migrate.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [_airflow_bin(), "dags", "test", dag_id, "--conf", json.dumps(conf)]
@@ -116,11 +113,18 @@ def run_dag_test(
             text=True,
         )
         assert proc.stdout is not None
-        for line in proc.stdout:
-            fh.write(line)
-            if stream:
-                sys.stderr.write(line)
-            elif progress := _progress(line):
-                sys.stderr.write(progress)
-        code = proc.wait()
+        try:
+            for line in proc.stdout:
+                fh.write(line)
+                if on_line is not None:
+                    on_line(line)
+            code = proc.wait()
+        except BaseException:
+            # interrupted (Ctrl-C): the Airflow child must not run on alone
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
     return DagRunOutcome(code, log_path)

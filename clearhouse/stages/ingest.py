@@ -8,6 +8,7 @@ the file and the line or byte, never the content of the offending row (it may ho
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import json
 import shutil
@@ -21,7 +22,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clearhouse.errors import IngestError
+from clearhouse.files import atomic_path
 from clearhouse.policy import Policy
+from clearhouse.stages.context import RunContext
 
 CHUNK = 1 << 20
 BATCH_ROWS = 10_000
@@ -36,6 +39,9 @@ class IngestResult:
     rows: int
     columns: list[str]
     dropped_undeclared: list[str]
+
+    def to_xcom(self) -> dict[str, object]:
+        return {"rows": self.rows, "raw_sha256": self.raw_sha256}
 
     def to_ref(self) -> dict[str, object]:
         return {
@@ -64,36 +70,30 @@ def land(source: Path, landing_dir: Path, fmt: str, encoding: str) -> tuple[Path
     digest = hashlib.sha256()
     size = 0
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict") if fmt != "parquet" else None
-    tmp = target.with_suffix(".partial")
-    try:
-        with source.open("rb") as src, tmp.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                if decoder is not None:
-                    try:
-                        decoder.decode(chunk)
-                    except UnicodeDecodeError as exc:
-                        raise IngestError(
-                            f"{source.name}: not valid {encoding} at byte {size + exc.start}; "
-                            "re-export the file as UTF-8 or set source.encoding in the policy"
-                        ) from None
-                digest.update(chunk)
-                dst.write(chunk)
-                size += len(chunk)
+    with atomic_path(target) as tmp, source.open("rb") as src, tmp.open("wb") as dst:
+        while chunk := src.read(CHUNK):
             if decoder is not None:
                 try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    raise IngestError(f"{source.name}: truncated {encoding} sequence at end of file") from None
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise IngestError(
+                        f"{source.name}: not valid {encoding} at byte {size + exc.start}; "
+                        "re-export the file as UTF-8 or set source.encoding in the policy"
+                    ) from None
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+        if decoder is not None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise IngestError(f"{source.name}: truncated {encoding} sequence at end of file") from None
     target.chmod(stat.S_IRUSR | stat.S_IRGRP)
     return target, digest.hexdigest(), size
 
 
 def _locate_csv_problem(path: Path, policy: Policy, expected: int) -> str:
     """Find the physical line of the first record with the wrong field count (error path only)."""
-    import csv
 
     with path.open("r", encoding=policy.source.encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=policy.source.delimiter, strict=True)
@@ -270,3 +270,21 @@ def make_read_only_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
     dst.chmod(stat.S_IRUSR | stat.S_IRGRP)
+
+
+INPUTS = ("source",)
+OUTPUTS = ("ingested",)
+
+
+def run(ctx: RunContext) -> IngestResult:
+    """Stage 1: land a read-only copy of the collected file and convert it to Parquet."""
+    result = ingest(ctx.source, ctx.policy, landing_dir=ctx.paths.landing, work_dir=ctx.paths.work)
+    ctx.catalog.update(
+        ctx.dataset,
+        ctx.version,
+        raw_sha256=result.raw_sha256,
+        rows_in=result.rows,
+        info={"dropped_undeclared": result.dropped_undeclared},
+    )
+    ctx.write_stage("ingest", result.to_ref())
+    return result

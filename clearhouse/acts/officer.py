@@ -1,0 +1,143 @@
+"""What a privacy officer does, in one place: approve or reject a version awaiting approval, decrypt
+columns of a released version, crypto-shred data keys, rotate and retire key-encryption keys.
+
+Every act is recorded in the catalog's audit log. Callers check the officer role first
+(:func:`clearhouse.acts.roles.require_role`); these functions do the act and record it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from clearhouse.acts.labeler import verify_release
+from clearhouse.catalog import Catalog
+from clearhouse.errors import CatalogError, ReleaseRefused
+from clearhouse.policy import load_policy
+from clearhouse.privacy.crypto.configured import provider_for
+from clearhouse.privacy.crypto.keys import RotationResult
+from clearhouse.privacy.crypto.protect import decrypt_table
+from clearhouse.settings import Settings
+from clearhouse.zones import VersionPaths, check_ids
+
+
+def decide(settings: Settings, dataset: str, version: str, *, approve: bool, actor: str, note: str = "") -> str:
+    """A privacy officer approves (→ cleared) or rejects (→ rejected) a version awaiting approval."""
+    catalog = Catalog(settings.db_url)
+    check_ids(dataset, version)
+    info = catalog.get(dataset, version)
+    if info.state != "awaiting_approval":
+        raise CatalogError(f"{dataset} {version} is {info.state}; only versions awaiting approval can be decided")
+    paths = VersionPaths(settings, dataset, version)
+    if approve:
+        verify_release(paths.pending_release)
+        paths.cleared.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(paths.pending_release), str(paths.cleared))
+        state = "cleared"
+    else:
+        state = "rejected"
+        catalog.add_reason(dataset, version, "approval", f"rejected by {actor}: {note}".strip(": "), "rejected")
+    catalog.update(dataset, version, state=state, info={"decided_by": actor})
+    catalog.audit(
+        "approve" if approve else "reject", actor=actor, dataset=dataset, version=version, detail={"note": note[:500]}
+    )
+    return state
+
+
+def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) -> list[str]:
+    """Destroy the data key(s) of a dataset (or one version) and record it in the catalog.
+
+    Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused."""
+    check_ids(dataset, version)
+    catalog = Catalog(settings.db_url)
+    targets = [v for v in catalog.versions(dataset) if version is None or v.version == version]
+    if not targets:
+        raise CatalogError(
+            f"no version {version!r} of dataset {dataset!r}" if version else f"unknown dataset {dataset!r}"
+        )
+    result = provider_for(settings).shred(dataset, version)
+    for v in targets:
+        catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor})
+        catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor}", "shredded")
+    catalog.audit(
+        "shred",
+        actor=actor,
+        dataset=dataset,
+        version=version,
+        detail={
+            "versions": [v.version for v in targets],
+            "keys_destroyed": len(result.shredded),
+            "already_shredded": result.already_shredded,
+        },
+    )
+    return [v.version for v in targets]
+
+
+def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], to: Path | str, *, actor: str) -> Path:
+    """Privileged: decrypt columns of a released version into ``to`` (Parquet), audited.
+
+    The caller must have checked the officer role. Nothing is written if decryption fails."""
+
+    check_ids(dataset, version)
+    catalog = Catalog(settings.db_url)
+    info = catalog.get(dataset, version)
+    if info.state == "shredded":
+        raise ReleaseRefused(f"{dataset} {version} was crypto-shredded; its data key no longer exists")
+    paths = VersionPaths(settings, dataset, version)
+    source = next(
+        (
+            p
+            for p in (paths.cleared / "data.parquet", paths.pending_release / "data.parquet", paths.protected)
+            if p.exists()
+        ),
+        None,
+    )
+    if source is None:
+        raise CatalogError(f"{dataset} {version} has no protected data to decrypt")
+    policy = load_policy(catalog.policy_path(dataset))
+    table = pq.read_table(source)
+    unknown = [c for c in columns if c not in table.column_names]
+    if unknown:
+        raise CatalogError(f"columns not in {dataset} {version}: {unknown}")
+    try:
+        plain = decrypt_table(
+            table, policy, provider_for(settings), dataset=dataset, version=version, columns=columns or None
+        )
+    finally:
+        catalog.audit(
+            "decrypt",
+            actor=actor,
+            dataset=dataset,
+            version=version,
+            detail={"columns": columns or "all encrypted", "rows": table.num_rows},
+        )
+    out_dir = Path(to).expanduser().resolve() / dataset / version
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / "decrypted.parquet"
+    keep = [policy.row_id] if policy.row_id and policy.row_id in plain.column_names else []
+    pq.write_table(plain.select(keep + [c for c in (columns or plain.column_names) if c not in keep]), out)
+    out.chmod(0o600)
+    return out
+
+
+def rotate_kek(settings: Settings, *, actor: str) -> RotationResult:
+    """New key-encryption key version; data and purpose keys are re-wrapped (no data re-encrypted)."""
+    r = provider_for(settings).rotate_kek()
+    Catalog(settings.db_url).audit(
+        "keys_rotate",
+        actor=actor,
+        detail={
+            "previous": r.previous_kek,
+            "current": r.current_kek,
+            "rewrapped": r.rewrapped_data_keys + r.rewrapped_purpose_keys,
+        },
+    )
+    return r
+
+
+def retire_kek(settings: Settings, kek_version: int, *, actor: str) -> None:
+    """Retire an old key-encryption key version (after a rotation re-wrapped everything)."""
+    provider_for(settings).retire_kek(kek_version)
+    Catalog(settings.db_url).audit("keys_retire", actor=actor, detail={"kek_version": kek_version})

@@ -1,0 +1,124 @@
+"""The privacy officer's commands: approve, reject, decrypt, keys (status, rotate, retire, shred), roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clearhouse.acts import officer
+from clearhouse.acts.roles import grant, load_roles, require_role
+from clearhouse.cli._common import JsonOption, out, print_json, settings
+from clearhouse.privacy.crypto.configured import provider_for
+
+keys_app = typer.Typer(help="key management: status, rotate, retire, shred (officer)", no_args_is_help=True)
+roles_app = typer.Typer(help="grant or list roles (officer, labeler, engineer)", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("approve", help="approve an E3 version awaiting approval (privacy officer)")(approve)
+    app.command("reject", help="reject an E3 version awaiting approval (privacy officer)")(reject)
+    app.command("decrypt", help="decrypt columns of a version (privacy officer; audited)")(decrypt)
+    keys_app.command("status", help="key-encryption key versions and data keys (no key material)")(keys_status)
+    keys_app.command("rotate", help="new key-encryption key version; re-wrap data keys, no re-encryption")(rotate)
+    keys_app.command("retire", help="retire an old key-encryption key version")(retire)
+    keys_app.command("shred", help="destroy a dataset's data key(s): crypto-shredding")(shred)
+    roles_app.command("grant", help="grant a role to a user")(roles_grant)
+    roles_app.command("list", help="list roles and their users")(roles_list)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(roles_app, name="roles")
+
+
+def _decide(dataset: str, version: str, note: str, *, approve: bool, json: bool) -> None:
+    s = settings()
+    actor = require_role(s, "officer")
+    state = officer.decide(s, dataset, version, approve=approve, actor=actor, note=note)
+    if json:
+        print_json({"dataset": dataset, "version": version, "state": state, "by": actor})
+    else:
+        out(f"{dataset} {version} is now {state}")
+
+
+def approve(dataset: str, version: Annotated[str, typer.Option()], note: str = "", json: JsonOption = False) -> None:
+    _decide(dataset, version, note, approve=True, json=json)
+
+
+def reject(dataset: str, version: Annotated[str, typer.Option()], note: str = "", json: JsonOption = False) -> None:
+    _decide(dataset, version, note, approve=False, json=json)
+
+
+def decrypt(
+    dataset: str,
+    version: Annotated[str, typer.Option()],
+    to: Annotated[Path, typer.Option(help="folder for decrypted.parquet (mode 0600)")],
+    column: Annotated[list[str] | None, typer.Option(help="column to decrypt (repeatable; default all)")] = None,
+    json: JsonOption = False,
+) -> None:
+    s = settings()
+    actor = require_role(s, "officer")
+    cols = [c for c in (column or []) if c]
+    path = officer.decrypt(s, dataset, version, cols, to, actor=actor)
+    if json:
+        print_json({"dataset": dataset, "version": version, "columns": cols or "all encrypted", "path": str(path)})
+    else:
+        out(f"decrypted {', '.join(cols) or 'all encrypted columns'} to {path} (recorded in the audit log)")
+
+
+def keys_status() -> None:
+    print_json(provider_for(settings()).status().to_dict())
+
+
+def rotate(json: JsonOption = False) -> None:
+    s = settings()
+    r = officer.rotate_kek(s, actor=require_role(s, "officer"))
+    if json:
+        print_json(
+            {
+                "previous": r.previous_kek,
+                "current": r.current_kek,
+                "rewrapped_data_keys": r.rewrapped_data_keys,
+                "rewrapped_purpose_keys": r.rewrapped_purpose_keys,
+            }
+        )
+        return
+    out(
+        f"key-encryption key rotated: v{r.previous_kek} -> v{r.current_kek}; re-wrapped "
+        f"{r.rewrapped_data_keys} data keys and {r.rewrapped_purpose_keys} purpose keys (no data re-encrypted)"
+    )
+
+
+def retire(kek_version: Annotated[int, typer.Argument(min=1)]) -> None:
+    s = settings()
+    officer.retire_kek(s, kek_version, actor=require_role(s, "officer"))
+    out(f"key-encryption key v{kek_version} retired")
+
+
+def shred(
+    dataset: str,
+    version: Annotated[str | None, typer.Option(help="one version (default: every version)")] = None,
+    json: JsonOption = False,
+) -> None:
+    s = settings()
+    versions = officer.shred(s, dataset, version, actor=require_role(s, "officer"))
+    if json:
+        print_json({"dataset": dataset, "shredded": versions})
+        return
+    out(
+        f"shredded the data key(s) of {dataset}: {', '.join(versions)}; these versions can no "
+        "longer be decrypted or pulled"
+    )
+
+
+def roles_grant(role: str, user: str) -> None:
+    grant(settings(), role, user)
+    out(f"granted {role} to {user}")
+
+
+def roles_list(json: JsonOption = False) -> None:
+    roles = load_roles(settings())
+    if json:
+        print_json(roles)
+        return
+    for role, users in sorted(roles.items()):
+        out(f"{role:<10} {', '.join(users)}")

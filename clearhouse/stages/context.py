@@ -1,0 +1,110 @@
+"""What every stage receives: the run context, rebuilt in each task from a small XCom reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from clearhouse.catalog import Catalog
+from clearhouse.errors import IngestError
+from clearhouse.files import read_json, write_json
+from clearhouse.policy import Policy, load_policy
+from clearhouse.privacy.minimise import validate_treatments
+from clearhouse.settings import Settings, load_settings
+from clearhouse.zones import VersionPaths, new_version_id
+
+
+@dataclass
+class RunContext:
+    """Everything a stage needs, rebuilt cheaply in each task from the small XCom reference."""
+
+    settings: Settings
+    policy_path: Path
+    policy: Policy
+    version: str
+    source: Path
+    run_id: str | None = None
+
+    @property
+    def dataset(self) -> str:
+        return self.policy.id
+
+    @cached_property
+    def paths(self) -> VersionPaths:
+        return VersionPaths(self.settings, self.dataset, self.version)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.db_url)
+
+    def ref(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "version": self.version,
+            "policy_path": str(self.policy_path),
+            "source": str(self.source),
+            "run_id": self.run_id,
+        }
+
+    @classmethod
+    def from_ref(cls, ref: dict[str, Any], settings: Settings | None = None) -> RunContext:
+        policy_path = Path(ref["policy_path"])
+        return cls(
+            settings=settings or load_settings(),
+            policy_path=policy_path,
+            policy=load_policy(policy_path),
+            version=str(ref["version"]),
+            source=Path(ref["source"]),
+            run_id=ref.get("run_id"),
+        )
+
+    # stage results on disk: the next stage (maybe in another process) reads what this one wrote
+    def write_stage(self, stage: str, payload: dict[str, Any]) -> None:
+        write_json(self.paths.stage_json(stage), payload)
+
+    def read_stage(self, stage: str) -> dict[str, Any]:
+        data: dict[str, Any] = read_json(self.paths.stage_json(stage))
+        return data
+
+
+def prepare_check(
+    policy_path: Path, source: Path | None, settings: Settings, *, require_source: bool = True
+) -> tuple[Policy, Path]:
+    """Everything that can be checked before a run starts: policy, treatments, source file."""
+    policy = load_policy(policy_path)
+    validate_treatments(policy)
+    src = source.expanduser().resolve() if source else policy.source_path(policy_path.resolve(), settings.home)
+    if require_source and not src.is_file():
+        raise IngestError(f"input not found: {src}")
+    policy.source.resolved_format(src)
+    return policy, src
+
+
+def prepare(
+    policy_path: Path | str,
+    *,
+    source: Path | str | None = None,
+    version: str | None = None,
+    run_id: str | None = None,
+    settings: Settings | None = None,
+) -> RunContext:
+    """Load and check the policy, register the dataset and open a new ``processing`` version."""
+    settings = settings or load_settings()
+    settings.ensure_dirs()
+    policy_path = Path(policy_path).resolve()
+    policy = load_policy(policy_path)
+    validate_treatments(policy)
+    src = Path(source).expanduser().resolve() if source else policy.source_path(policy_path, settings.home)
+    ctx = RunContext(settings, policy_path, policy, version or new_version_id(), src, run_id)
+    ctx.catalog.register_dataset(
+        dataset=policy.id,
+        owner=policy.owner,
+        purpose=policy.purpose,
+        ethics_risk=policy.ethics_risk.value,
+        policy_path=str(policy_path),
+    )
+    ctx.catalog.start_version(policy.id, ctx.version, run_id=run_id)
+    ctx.catalog.update(policy.id, ctx.version, info={"source_name": src.name, "ethics_risk": policy.ethics_risk.value})
+    return ctx

@@ -1,0 +1,71 @@
+"""Stage 6: publish a version that passed every gate — cleared, or awaiting an officer's approval (E3).
+
+The decision whether to publish at all is the runner's (:func:`clearhouse.stages.runner.finish`): it
+quarantines a version with any reason or any missing stage result and calls :func:`run` only otherwise.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from clearhouse.errors import ClearhouseError
+from clearhouse.files import sha256_file, write_json
+from clearhouse.stages.context import RunContext
+
+INPUTS = ("protected",)
+OUTPUTS = ("cleared_data",)
+
+
+@dataclass(frozen=True)
+class ReleaseStageResult:
+    state: str
+    rows: int | None = None
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"state": self.state, "rows": self.rows} if self.rows is not None else {"state": self.state}
+
+
+def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
+    """Write the release files (Parquet, CSV, manifest with SHA-256 digests), read-only."""
+    if target.exists():
+        raise ClearhouseError(f"release directory already exists: {target}")
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    table = pq.read_table(ctx.paths.protected)
+    pq.write_table(table, tmp / "data.parquet")
+    pacsv.write_csv(table, tmp / "data.csv")
+    files = {name: sha256_file(tmp / name) for name in ("data.parquet", "data.csv")}
+    info = ctx.catalog.get(ctx.dataset, ctx.version)
+    manifest = {
+        "dataset": ctx.dataset,
+        "version": ctx.version,
+        "rows": table.num_rows,
+        "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
+        "files": files,
+        "raw_sha256": info.raw_sha256,
+        "policy": {"id": ctx.policy.id, "purpose": ctx.policy.purpose, "ethics_risk": ctx.policy.ethics_risk.value},
+    }
+    write_json(tmp / "manifest.json", manifest)
+    for p in tmp.iterdir():
+        p.chmod(0o444)
+    tmp.rename(target)
+    return manifest
+
+
+def run(ctx: RunContext) -> ReleaseStageResult:
+    # High-risk (E3) data waits outside the cleared zone until a privacy officer approves it.
+    needs_approval = ctx.policy.ethics_risk.requires_approval
+    target = ctx.paths.pending_release if needs_approval else ctx.paths.cleared
+    manifest = write_release(ctx, target)
+    state = "awaiting_approval" if needs_approval else "cleared"
+    ctx.catalog.update(
+        ctx.dataset, ctx.version, state=state, rows_out=manifest["rows"], info={"cleared_path": str(target)}
+    )
+    return ReleaseStageResult(state, int(manifest["rows"]))

@@ -1,0 +1,140 @@
+"""The runner: composes the stages, wraps each in lineage, and owns quarantine on failure.
+
+The DAG factory calls :func:`run_stage` once per task and :func:`finish` in the final task (which always
+runs); the CLI's in-process paths and the tests call :func:`run_all`. A stage never quarantines a version
+itself: it raises, and the runner records the reason and quarantines (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearhouse.errors import ClearhouseError
+from clearhouse.files import write_json
+from clearhouse.lineage.stage_runs import export_version_events, stage_run
+from clearhouse.stages import detect, ingest, minimise, protect, release, validate
+from clearhouse.stages.context import RunContext
+from clearhouse.types import STAGES, StageResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage as the runner sees it: its function and the zone files it reads and writes."""
+
+    name: str
+    run: Callable[[RunContext], StageResult]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+REGISTRY: dict[str, Stage] = {
+    mod.__name__.rsplit(".", 1)[-1]: Stage(mod.__name__.rsplit(".", 1)[-1], mod.run, mod.INPUTS, mod.OUTPUTS)
+    for mod in (ingest, detect, minimise, protect, validate, release)
+}
+assert tuple(REGISTRY) == STAGES, "stage modules and STAGES disagree"
+
+
+@contextmanager
+def guarded(ctx: RunContext, name: str) -> Iterator[None]:
+    """Run one stage's block: lineage around it; on failure, record why and quarantine (then re-raise)."""
+    stage = REGISTRY[name]
+
+    def source_facts() -> tuple[int | None, str | None]:
+        info = ctx.catalog.get(ctx.dataset, ctx.version)
+        return info.rows_in, info.raw_sha256
+
+    with stage_run(ctx.paths, name, inputs=stage.inputs, outputs=stage.outputs, source_facts=source_facts):
+        try:
+            yield
+        except ClearhouseError as exc:
+            ctx.catalog.add_reason(ctx.dataset, ctx.version, name, str(exc), exc.code)
+            ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
+            log.error("stage %s failed for %s/%s: %s", name, ctx.dataset, ctx.version, exc)
+            raise
+        except Exception as exc:
+            # Unexpected errors fail closed too; only the type is recorded (messages may quote data).
+            trace = ctx.paths.work / f"{name}.traceback"
+            _keep_traceback(trace, exc)
+            ctx.catalog.add_reason(
+                ctx.dataset,
+                ctx.version,
+                name,
+                f"internal error ({type(exc).__name__}); traceback kept in the work zone: {trace.name}",
+                "internal",
+            )
+            ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
+            raise
+
+
+def _keep_traceback(path: Path, exc: BaseException) -> None:
+    """Keep a full traceback for engineers where the data already lives (work zone, mode 0600), since
+    exception messages from libraries may quote cell values and must not reach task logs."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        log.warning("could not keep the traceback of a failed stage")
+
+
+def run_stage(ctx: RunContext, name: str) -> StageResult:
+    """Run one of the stages before ``release`` (the DAG's stage tasks call this)."""
+    if name not in REGISTRY or name == "release":
+        raise ClearhouseError(f"unknown stage {name!r}; stages are {', '.join(STAGES[:-1])} (then finish)")
+    with guarded(ctx, name):
+        return REGISTRY[name].run(ctx)
+
+
+def finish(ctx: RunContext) -> StageResult:
+    """The final gate: publish only if every stage passed (E3 waits for an officer); else quarantine."""
+    result = _finish(ctx)
+    # after the release stage's own events, so the officer's copy of the lineage is complete
+    export_version_events(ctx.settings, ctx.dataset, ctx.version, ctx.paths.reports / "lineage.json")
+    return result
+
+
+def _finish(ctx: RunContext) -> StageResult:
+    info = ctx.catalog.get(ctx.dataset, ctx.version)
+    with guarded(ctx, "release"):
+        missing = [s for s in STAGES[:-1] if not ctx.paths.stage_json(s).exists()]
+        if info.reasons or info.state == "quarantined" or missing:
+            if missing and not info.reasons:
+                ctx.catalog.add_reason(
+                    ctx.dataset, ctx.version, "release", f"stages did not complete: {', '.join(missing)}", "incomplete"
+                )
+            quarantine(ctx)
+            return release.ReleaseStageResult("quarantined")
+        return release.run(ctx)
+
+
+def quarantine(ctx: RunContext) -> None:
+    """Mark the version quarantined and give officers its reasons and protected output to inspect."""
+    ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
+    q = ctx.paths.quarantine
+    q.mkdir(parents=True, exist_ok=True)
+    info = ctx.catalog.get(ctx.dataset, ctx.version)
+    write_json(q / "reasons.json", {"dataset": ctx.dataset, "version": ctx.version, "reasons": info.reasons})
+    # Keep only protected output for the officer to inspect; raw stays in landing, work stays in work.
+    if ctx.paths.protected.exists():
+        shutil.copyfile(ctx.paths.protected, q / "data.parquet")
+
+
+def run_all(ctx: RunContext) -> str:
+    """Run every stage in this process, then the final gate; return the version's state."""
+    for name in STAGES[:-1]:
+        try:
+            run_stage(ctx, name)
+        except ClearhouseError:
+            break
+    finish(ctx)
+    return ctx.catalog.get(ctx.dataset, ctx.version).state

@@ -1,0 +1,81 @@
+"""Stage 5: the validation gate (GX suite: quality, balance, k-anonymity, residual PII) and the
+privacy report officers read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from clearhouse.errors import ValidationGateError
+from clearhouse.privacy.minimise import PlaceholderAwareDetector, describe
+from clearhouse.stages.context import RunContext
+from clearhouse.stages.detect import text_detector
+from clearhouse.validation.gate import validate_version
+from clearhouse.validation.outcome import ValidationOutcome
+from clearhouse.validation.report import write_privacy_report
+
+INPUTS = ("protected",)
+OUTPUTS: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValidateStageResult:
+    passed: bool
+    warnings: int
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"passed": self.passed, "warnings": self.warnings}
+
+
+def run(ctx: RunContext) -> ValidateStageResult:
+    cleared = pq.read_table(ctx.paths.protected)
+    raw = pq.read_table(ctx.paths.ingested)
+    outcome = validate_version(
+        cleared,
+        ctx.policy,
+        dataset=ctx.dataset,
+        version=ctx.version,
+        suites_dir=ctx.settings.suites_dir,
+        reports_dir=ctx.settings.reports_dir,
+        raw=raw,
+        detector=PlaceholderAwareDetector(text_detector(ctx)),
+    )
+    payload = {
+        "passed": outcome.passed,
+        "failed_critical": list(outcome.failed_critical),
+        "warnings": list(outcome.warnings),
+        "data_docs_index": str(outcome.data_docs_index) if outcome.data_docs_index else None,
+        "checks": list(outcome.checks),
+        "metrics_before": outcome.metrics_before,
+        "metrics_after": outcome.metrics_after,
+    }
+    ctx.write_stage("validate", payload)
+    _write_privacy_report(ctx, outcome)
+    ctx.catalog.update(
+        ctx.dataset,
+        ctx.version,
+        info={
+            "data_docs": payload["data_docs_index"],
+            "warnings": payload["warnings"],
+            "privacy_report": str(ctx.paths.reports / "privacy_report.html"),
+        },
+    )
+    if not outcome.passed:
+        raise ValidationGateError("critical expectations failed: " + "; ".join(outcome.failed_critical))
+    return ValidateStageResult(True, len(outcome.warnings))
+
+
+def _write_privacy_report(ctx: RunContext, outcome: ValidationOutcome) -> None:
+    detect = ctx.read_stage("detect")
+    write_privacy_report(
+        ctx.paths.reports / "privacy_report.html",
+        policy=ctx.policy,
+        dataset=ctx.dataset,
+        version=ctx.version,
+        findings=detect["findings"],
+        treatments={c: describe(col) for c, col in ctx.policy.columns.items()},
+        outcome=outcome,
+        lineage_href="lineage.json",
+    )
