@@ -24,8 +24,11 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff; the layer contracts of pyproject.toml (import-linter); every third-party import declared (deptry)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check clearhouse privacy lineage expectations dags plugins tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/deptry .
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
