@@ -83,6 +83,8 @@ class VersionInfo:
     info: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    #: the Airflow run that produced the version
+    run_id: str | None = None
 
     #: facts of ``info`` that are safe to show anyone who may see the catalog (counts and names, no values)
     PUBLIC_INFO = ("pii_found", "warnings", "ethics_risk", "source_name")
@@ -99,6 +101,7 @@ class VersionInfo:
             "raw_sha256": self.raw_sha256,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "run_id": self.run_id,
             **{k: self.info[k] for k in self.PUBLIC_INFO if k in self.info},
         }
 
@@ -115,6 +118,7 @@ def _to_info(row: VersionRow) -> VersionInfo:
         info=dict(row.info or {}),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        run_id=row.run_id,
     )
 
 

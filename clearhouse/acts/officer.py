@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
 from clearhouse.acts.labeler import verify_release
 from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError, ReleaseRefused
+from clearhouse.governance.record import act, artifact_digests
 from clearhouse.policy import load_policy
 from clearhouse.privacy.crypto.configured import provider_for
 from clearhouse.privacy.crypto.keys import RotationResult
@@ -40,9 +42,10 @@ def decide(settings: Settings, dataset: str, version: str, *, approve: bool, act
         state = "rejected"
         catalog.add_reason(dataset, version, "approval", f"rejected by {actor}: {note}".strip(": "), "rejected")
     catalog.update(dataset, version, state=state, info={"decided_by": actor})
-    catalog.audit(
-        "approve" if approve else "reject", actor=actor, dataset=dataset, version=version, detail={"note": note[:500]}
-    )
+    detail: dict[str, Any] = {"note": note[:500], "state": state}
+    if approve:
+        detail["artifacts"] = artifact_digests(settings, sorted(paths.cleared.iterdir()))
+    act(settings, "approve" if approve else "reject", actor=actor, dataset=dataset, version=version, detail=detail)
     return state
 
 
@@ -61,17 +64,18 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) 
     for v in targets:
         catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor})
         catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor}", "shredded")
-    catalog.audit(
-        "shred",
-        actor=actor,
-        dataset=dataset,
-        version=version,
-        detail={
-            "versions": [v.version for v in targets],
-            "keys_destroyed": len(result.shredded),
-            "already_shredded": result.already_shredded,
-        },
-    )
+        act(
+            settings,
+            "shred",
+            actor=actor,
+            dataset=dataset,
+            version=v.version,
+            detail={
+                "state": "shredded",
+                "keys_destroyed": len(result.shredded),
+                "already_shredded": result.already_shredded,
+            },
+        )
     return [v.version for v in targets]
 
 
@@ -106,7 +110,8 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
             table, policy, provider_for(settings), dataset=dataset, version=version, columns=columns or None
         )
     finally:
-        catalog.audit(
+        act(
+            settings,
             "decrypt",
             actor=actor,
             dataset=dataset,
@@ -125,7 +130,8 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
 def rotate_kek(settings: Settings, *, actor: str) -> RotationResult:
     """New key-encryption key version; data and purpose keys are re-wrapped (no data re-encrypted)."""
     r = provider_for(settings).rotate_kek()
-    Catalog(settings.db_url).audit(
+    act(
+        settings,
         "keys_rotate",
         actor=actor,
         detail={
@@ -140,4 +146,4 @@ def rotate_kek(settings: Settings, *, actor: str) -> RotationResult:
 def retire_kek(settings: Settings, kek_version: int, *, actor: str) -> None:
     """Retire an old key-encryption key version (after a rotation re-wrapped everything)."""
     provider_for(settings).retire_kek(kek_version)
-    Catalog(settings.db_url).audit("keys_retire", actor=actor, detail={"kek_version": kek_version})
+    act(settings, "keys_retire", actor=actor, detail={"kek_version": kek_version})

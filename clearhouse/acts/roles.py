@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clearhouse.catalog import Catalog
 from clearhouse.errors import ConfigError, ReleaseRefused
+from clearhouse.governance.record import act
 from clearhouse.settings import Settings
 
 ROLES = ("officer", "labeler", "engineer")
@@ -44,9 +44,7 @@ def grant(settings: Settings, role: str, user: str, *, actor: str | None = None)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(roles, indent=2), encoding="utf-8")
     path.chmod(0o600)
-    Catalog(settings.db_url).audit(
-        "grant_role", actor=actor or settings.current_actor, detail={"role": role, "user": user}
-    )
+    act(settings, "grant_role", actor=actor or settings.current_actor, detail={"role": role, "user": user})
 
 
 def require_role(settings: Settings, role: str) -> str:

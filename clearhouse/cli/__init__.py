@@ -7,6 +7,7 @@ One module per command group, registered explicitly below:
 ``labeler``        pull (labeling team)
 ``officer``        approve, reject, decrypt, keys …, roles … (privacy officer)
 ``lineage``        lineage
+``governance``     verify, trace (auditor)
 ``scan``           scan-text
 =================  ===========================================================
 
@@ -26,7 +27,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import governance, labeler, lineage, officer, pipeline, scan
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import ClearhouseError, ReleaseRefused
 
@@ -63,7 +64,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, labeler, officer, lineage, scan):
+for _group in (pipeline, labeler, officer, lineage, governance, scan):
     _group.register(app)
 
 

@@ -20,7 +20,9 @@ from clearhouse.cli._common import (
     settings,
     show_progress,
 )
-from clearhouse.errors import ConfigError
+from clearhouse.errors import ClearhouseError, ConfigError
+from clearhouse.governance.verify import verify as verify_ledger
+from clearhouse.governance.verify import write_public_key
 from clearhouse.privacy.crypto.configured import init_keyring
 from clearhouse.runs import run_log_path, run_policy
 from clearhouse.runs.embedded import ensure_airflow_db, task_started
@@ -53,6 +55,7 @@ def init(
     s.ensure_dirs()
     Catalog(s.db_url)
     init_keyring(s, dev_master_key=dev_master_key)
+    write_public_key(s)
     ensure_airflow_db(s, s.airflow_home / "migrate.log")
     out(f"state directory ready: {s.home}")
 
@@ -161,6 +164,7 @@ def demo(
     s.ensure_dirs()
     say(f"[1/4] state directory {s.home}")
     init_keyring(s, dev_master_key=True)
+    write_public_key(s)
     ensure_airflow_db(s, s.airflow_home / "migrate.log")
     inbox = s.home / "inbox" / "support_tickets.csv"
     write_table(generate_support_tickets(rows, seed=seed), inbox)
@@ -170,6 +174,22 @@ def demo(
     info = _run_with_progress(s, policy, inbox, verbose=verbose, quiet=quiet)
     say("[4/4] summary")
     _finish(s, info, json)
+
+
+def _ledger_line(s: Settings) -> None:
+    """One line on the ledger: a broken chain is the first thing an engineer should see."""
+    try:
+        chain = verify_ledger(s).chain
+    except ClearhouseError as exc:
+        out(f"ledger: cannot be checked ({exc})")
+        return
+    if chain.ok and chain.head is not None:
+        out(
+            f"ledger: OK ({chain.entries} signed entries, head {chain.head.entry_hash[:16]}); "
+            "`clearhouse verify` also re-hashes the files"
+        )
+    else:
+        out(f"ledger: BROKEN — {chain.problems[0]} (run `clearhouse verify`)")
 
 
 def status(
@@ -188,6 +208,7 @@ def status(
     if not versions:
         out("no dataset versions yet; try `clearhouse demo`")
         return
+    _ledger_line(s)
     out(f"{'dataset':<20} {'version':<26} {'state':<18} {'rows in/out':<13} reasons")
     for v in versions:
         reasons = "; ".join(f"[{r['stage']}] {r['message']}" for r in v.reasons)

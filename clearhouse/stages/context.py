@@ -10,6 +10,7 @@ from typing import Any
 from clearhouse.catalog import Catalog
 from clearhouse.errors import IngestError
 from clearhouse.files import read_json, write_json
+from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.policy import Policy, load_policy
 from clearhouse.privacy.minimise import validate_treatments
 from clearhouse.settings import Settings, load_settings
@@ -107,4 +108,19 @@ def prepare(
     )
     ctx.catalog.start_version(policy.id, ctx.version, run_id=run_id)
     ctx.catalog.update(policy.id, ctx.version, info={"source_name": src.name, "ethics_risk": policy.ethics_risk.value})
+    record(
+        settings,
+        "run_start",
+        dataset=policy.id,
+        version=ctx.version,
+        payload={
+            "state": "processing",
+            "run_id": run_id,
+            "policy_path": str(policy_path),
+            "policy_sha256": policy_digest(policy_path),
+            "source_name": src.name,
+            "ethics_risk": policy.ethics_risk.value,
+            "software": software_versions(settings.spacy_model),
+        },
+    )
     return ctx

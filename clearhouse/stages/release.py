@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from clearhouse.errors import ClearhouseError
 from clearhouse.files import sha256_file, write_json
+from clearhouse.governance.record import ledger_for, signer_for
 from clearhouse.stages.context import RunContext
 
 INPUTS = ("protected",)
@@ -43,6 +44,7 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     pacsv.write_csv(table, tmp / "data.csv")
     files = {name: sha256_file(tmp / name) for name in ("data.parquet", "data.csv")}
     info = ctx.catalog.get(ctx.dataset, ctx.version)
+    signer = signer_for(ctx.settings)
     manifest = {
         "dataset": ctx.dataset,
         "version": ctx.version,
@@ -51,6 +53,12 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
         "files": files,
         "raw_sha256": info.raw_sha256,
         "policy": {"id": ctx.policy.id, "purpose": ctx.policy.purpose, "ethics_risk": ctx.policy.ethics_risk.value},
+        # what an auditor needs to check this release against the ledger, without the keyring
+        "ledger": {
+            "public_key": signer.public_key_b64(),
+            "key_id": signer.key_id,
+            "chain_head": ledger_for(ctx.settings).head().to_dict(),
+        },
     }
     write_json(tmp / "manifest.json", manifest)
     for p in tmp.iterdir():

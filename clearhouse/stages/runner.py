@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clearhouse.errors import ClearhouseError
 from clearhouse.files import write_json
+from clearhouse.governance.record import artifact_digests, ledger_for, record
 from clearhouse.lineage.stage_runs import export_version_events, stage_run
 from clearhouse.stages import detect, ingest, minimise, protect, release, validate
 from clearhouse.stages.context import RunContext
@@ -58,6 +60,7 @@ def guarded(ctx: RunContext, name: str) -> Iterator[None]:
         except ClearhouseError as exc:
             ctx.catalog.add_reason(ctx.dataset, ctx.version, name, str(exc), exc.code)
             ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
+            _record_failure(ctx, name, exc.code)
             log.error("stage %s failed for %s/%s: %s", name, ctx.dataset, ctx.version, exc)
             raise
         except Exception as exc:
@@ -72,7 +75,52 @@ def guarded(ctx: RunContext, name: str) -> Iterator[None]:
                 "internal",
             )
             ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
+            _record_failure(ctx, name, "internal")
             raise
+
+
+def _record_failure(ctx: RunContext, name: str, code: str) -> None:
+    # The version is quarantined whatever happens here; a failed ledger write must not mask the cause.
+    try:
+        record(
+            ctx.settings,
+            "stage",
+            dataset=ctx.dataset,
+            version=ctx.version,
+            payload={"stage": name, "status": "failed", "code": code, "state": "quarantined"},
+        )
+    except Exception as exc:
+        log.error("could not record the failure of stage %s in the ledger (%s)", name, type(exc).__name__)
+
+
+def _stage_files(ctx: RunContext, name: str) -> list[Path]:
+    """The files a stage wrote, whose digests the ledger keeps."""
+    paths = ctx.paths
+    files = [getattr(paths, o) for o in REGISTRY[name].outputs if o not in {"cleared_data"}]
+    files.append(paths.stage_json(name))
+    if name == "ingest" and paths.landing.exists():
+        files += sorted(paths.landing.glob("raw.*"))
+    if name == "detect" and (spans := ctx.read_stage("detect").get("spans_path")):
+        files.append(Path(spans))
+    if name == "validate":
+        files.append(paths.reports / "privacy_report.html")
+    return files
+
+
+def _stage_facts(name: str, result: StageResult) -> dict[str, Any]:
+    if isinstance(result, protect.ProtectStageResult):
+        return {"keys": {c["column"]: {"treatment": c["treatment"], "key_id": c["key_id"]} for c in result.columns}}
+    return {}
+
+
+class RerunResult:
+    """A task re-run on a version that already reached a final state: recorded, nothing changed."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"rerun": True, "state": self.state}
 
 
 def _keep_traceback(path: Path, exc: BaseException) -> None:
@@ -91,8 +139,42 @@ def run_stage(ctx: RunContext, name: str) -> StageResult:
     """Run one of the stages before ``release`` (the DAG's stage tasks call this)."""
     if name not in REGISTRY or name == "release":
         raise ClearhouseError(f"unknown stage {name!r}; stages are {', '.join(STAGES[:-1])} (then finish)")
+    if (rerun := _rerun_of_finished(ctx, name)) is not None:
+        return rerun
     with guarded(ctx, name):
-        return REGISTRY[name].run(ctx)
+        result = REGISTRY[name].run(ctx)
+        # inside the guard: a stage whose result cannot be recorded fails closed
+        record(
+            ctx.settings,
+            "stage",
+            dataset=ctx.dataset,
+            version=ctx.version,
+            payload={
+                "stage": name,
+                "status": "ok",
+                "artifacts": artifact_digests(ctx.settings, _stage_files(ctx, name)),
+                "result": result.to_xcom(),
+                **_stage_facts(name, result),
+            },
+        )
+        return result
+
+
+def _rerun_of_finished(ctx: RunContext, name: str) -> RerunResult | None:
+    """Clearing a task of a finished run (Airflow UI/API, a retry) must not change the version: the
+    re-run is recorded and nothing else happens. Only ``processing`` versions run stages."""
+    state = ctx.catalog.get(ctx.dataset, ctx.version).state
+    if state == "processing":
+        return None
+    record(
+        ctx.settings,
+        "rerun",
+        dataset=ctx.dataset,
+        version=ctx.version,
+        payload={"stage": name, "state": state, "note": "task re-run on a finished version; nothing changed"},
+    )
+    log.warning("%s of %s/%s re-run on a %s version: recorded, nothing changed", name, ctx.dataset, ctx.version, state)
+    return RerunResult(state)
 
 
 def finish(ctx: RunContext) -> StageResult:
@@ -105,6 +187,9 @@ def finish(ctx: RunContext) -> StageResult:
 
 def _finish(ctx: RunContext) -> StageResult:
     info = ctx.catalog.get(ctx.dataset, ctx.version)
+    if info.state != "processing" and (info.state != "quarantined" or _release_recorded(ctx)):
+        # a re-run of the final task: the version keeps its state (a cleared one stays cleared)
+        return _rerun_of_finished(ctx, "release") or release.ReleaseStageResult(info.state)
     with guarded(ctx, "release"):
         missing = [s for s in STAGES[:-1] if not ctx.paths.stage_json(s).exists()]
         if info.reasons or info.state == "quarantined" or missing:
@@ -113,8 +198,38 @@ def _finish(ctx: RunContext) -> StageResult:
                     ctx.dataset, ctx.version, "release", f"stages did not complete: {', '.join(missing)}", "incomplete"
                 )
             quarantine(ctx)
+            reasons = ctx.catalog.get(ctx.dataset, ctx.version).reasons
+            record(
+                ctx.settings,
+                "release",
+                dataset=ctx.dataset,
+                version=ctx.version,
+                payload={
+                    "state": "quarantined",
+                    "reasons": [{"stage": r["stage"], "code": r["code"]} for r in reasons],
+                    "artifacts": artifact_digests(ctx.settings, sorted(ctx.paths.quarantine.iterdir())),
+                },
+            )
             return release.ReleaseStageResult("quarantined")
-        return release.run(ctx)
+        result = release.run(ctx)
+        target = ctx.paths.pending_release if result.state == "awaiting_approval" else ctx.paths.cleared
+        record(
+            ctx.settings,
+            "release",
+            dataset=ctx.dataset,
+            version=ctx.version,
+            payload={
+                "state": result.state,
+                "rows": result.rows,
+                "artifacts": artifact_digests(ctx.settings, sorted(target.iterdir())),
+            },
+        )
+        return result
+
+
+def _release_recorded(ctx: RunContext) -> bool:
+    """Whether the final gate already ran for this version (its ``release`` entry exists)."""
+    return any(e.kind == "release" for e in ledger_for(ctx.settings).entries(dataset=ctx.dataset, version=ctx.version))
 
 
 def quarantine(ctx: RunContext) -> None:
