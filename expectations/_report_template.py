@@ -145,6 +145,21 @@ TEMPLATE = r"""<!DOCTYPE html>
   </table>
 </section>
 
+<section id="ledger">
+  <h2>Governance ledger</h2>
+  {% if ledger %}
+  <p>Verified when this report was written:
+    {% if ledger.ok %}<span class="badge pass">chain intact</span>{% else %}<span class="badge fail">broken</span>{% endif %}
+    — {{ ledger.entries }} signed entries, {{ ledger.artifacts_checked }} artifacts of this version re-hashed.</p>
+  <table>
+    <tr><th>chain head</th><td><code>entry {{ ledger.head_seq }} · {{ ledger.head_hash }}</code></td></tr>
+    <tr><th>signing key</th><td><code>{{ ledger.key_id }}</code> (Ed25519; its public key is in every release manifest)</td></tr>
+  </table>
+  {% if ledger.problems %}<ul>{% for p in ledger.problems %}<li>{{ p }}</li>{% endfor %}</ul>{% endif %}
+  <p class="muted">Re-check at any time with <code>clearhouse verify {{ dataset }} --version {{ version }}</code>.</p>
+  {% else %}<p class="muted">not recorded</p>{% endif %}
+</section>
+
 <section id="links">
   <h2>Links</h2>
   <ul>

@@ -130,6 +130,7 @@ def render_privacy_report(
     outcome: ValidationOutcome,
     lineage_href: str | None,
     report_dir: Path,
+    ledger: Mapping[str, Any] | None = None,
 ) -> str:
     """The report's HTML (see :func:`write_privacy_report`)."""
     template = _ENV.from_string(TEMPLATE)
@@ -156,6 +157,7 @@ def render_privacy_report(
         data_docs_href=_docs_href(outcome.data_docs_index, report_dir),
         lineage_href=_safe_href(lineage_href),
         suite_path=str(outcome.suite_path),
+        ledger=ledger,
     )
 
 
@@ -169,6 +171,7 @@ def write_privacy_report(
     treatments: Mapping[str, str],
     outcome: ValidationOutcome,
     lineage_href: str | None = None,
+    ledger: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the version's privacy report to ``path`` (atomically) and return it.
 
@@ -177,6 +180,8 @@ def write_privacy_report(
         treatments: column → treatment description, e.g. ``{"age": "generalise(bin=20, top=80)"}``.
         outcome: the gate's :class:`ValidationOutcome` (checks, metrics before/after, Data Docs).
         lineage_href: link to the version's lineage view (relative or http/https/file only).
+        ledger: the ledger check at writing time: ``ok``, ``entries``, ``head_seq``, ``head_hash``,
+            ``key_id``, ``artifacts_checked``, ``problems`` (names and digests only).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,5 +194,6 @@ def write_privacy_report(
         outcome=outcome,
         lineage_href=lineage_href,
         report_dir=path.parent,
+        ledger=ledger,
     )
     return write_text_atomically(path, html)

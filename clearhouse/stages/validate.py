@@ -9,6 +9,8 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from clearhouse.errors import ValidationGateError
+from clearhouse.governance.record import signer_for
+from clearhouse.governance.verify import verify
 from clearhouse.privacy.minimise import PlaceholderAwareDetector, describe
 from clearhouse.stages.context import RunContext
 from clearhouse.stages.detect import text_detector
@@ -78,4 +80,19 @@ def _write_privacy_report(ctx: RunContext, outcome: ValidationOutcome) -> None:
         treatments={c: describe(col) for c, col in ctx.policy.columns.items()},
         outcome=outcome,
         lineage_href="lineage.json",
+        ledger=_ledger_summary(ctx),
     )
+
+
+def _ledger_summary(ctx: RunContext) -> dict[str, Any]:
+    report = verify(ctx.settings, ctx.dataset, ctx.version)
+    head = report.chain.head
+    return {
+        "ok": report.ok,
+        "entries": report.chain.entries,
+        "head_seq": head.seq if head else 0,
+        "head_hash": head.entry_hash if head else "",
+        "key_id": signer_for(ctx.settings).key_id,
+        "artifacts_checked": report.artifacts_checked,
+        "problems": report.all_problems()[:10],
+    }

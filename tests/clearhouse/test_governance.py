@@ -98,6 +98,8 @@ def test_an_untouched_release_verifies_and_pulls(copy: tuple[Settings, Cleared],
     assert manifest["ledger"]["public_key"] == signer_for(s).public_key_b64()
     assert 0 < manifest["ledger"]["chain_head"]["seq"] < report.chain.entries
     assert ledger_for(s).entries(dataset="support_tickets", version=c.version)[-1].kind == "pull"
+    html = (s.reports_dir / "support_tickets" / c.version / "privacy_report.html").read_text()
+    assert 'id="ledger"' in html and "chain intact" in html and signer_for(s).key_id in html
 
 
 def test_verify_command_exit_codes(
