@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         validation_alias="CLEARHOUSE_DETECT_PROCESSES",
         description="worker processes for free-text NER (0: min(4, cores))",
     )
+    stale_after_hours: float = Field(
+        24.0,
+        gt=0,
+        validation_alias="CLEARHOUSE_STALE_AFTER_HOURS",
+        description="a processing version untouched this long (and not run from here) is closed as failed",
+    )
     airflow_db_url: str = Field(
         "",
         validation_alias="CLEARHOUSE_AIRFLOW_DB_URL",

@@ -26,6 +26,7 @@ from clearhouse.governance.verify import write_public_key
 from clearhouse.privacy.crypto.configured import init_keyring
 from clearhouse.runs import run_log_path, run_policy
 from clearhouse.runs.embedded import ensure_airflow_db, task_started
+from clearhouse.runs.stale import close_stale_runs
 from clearhouse.sample import generate_support_tickets, write_table
 from clearhouse.settings import REPO_ROOT, Settings
 from clearhouse.stages.context import prepare_check
@@ -201,6 +202,7 @@ def status(
     if dataset is not None:
         check_ids(dataset)
         catalog.require_dataset(dataset)
+    close_stale_runs(s, dataset)
     versions = catalog.versions(dataset)
     if json:
         print_json([v.to_dict() for v in versions])

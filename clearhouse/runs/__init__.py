@@ -11,6 +11,7 @@ from clearhouse.catalog import Catalog, VersionInfo
 from clearhouse.errors import ClearhouseError, ConfigError
 from clearhouse.privacy.crypto.configured import require_keyring
 from clearhouse.runs.embedded import run_dag_test
+from clearhouse.runs.stale import close_stale_runs, pid_file
 from clearhouse.settings import Settings
 from clearhouse.stages.context import prepare_check
 from clearhouse.zones import new_version_id
@@ -40,6 +41,7 @@ def run_policy(
     settings.ensure_dirs()
     policy, src = prepare_check(policy_path, source, settings)
     require_keyring(settings)
+    close_stale_runs(settings, policy.id)
     version = new_version_id()
     conf = {"version": version, "source": str(src)}
     log_path = run_log_path(settings, policy.id, version)
@@ -50,6 +52,7 @@ def run_policy(
         log_path=log_path,
         extra_policies=[policy_path.resolve()],
         on_line=on_line,
+        pid_file=pid_file(settings, policy.id, version),
     )
     catalog = Catalog(settings.db_url)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clearhouse.errors import ConfigError
+from clearhouse.files import write_json
 from clearhouse.settings import REPO_ROOT, Settings
 
 DAGS_FOLDER = REPO_ROOT / "dags"
@@ -98,9 +100,11 @@ def run_dag_test(
     log_path: Path,
     extra_policies: list[Path] | None = None,
     on_line: Callable[[str], None] | None = None,
+    pid_file: Path | None = None,
 ) -> DagRunOutcome:
     """``airflow dags test DAG_ID --conf …`` in a subprocess; its output goes to ``log_path`` and, line
-    by line, to ``on_line`` (the CLI shows progress from it)."""
+    by line, to ``on_line`` (the CLI shows progress from it). While it runs, ``pid_file`` names the
+    child's host and pid, so a run killed with everything around it can be told from a live one."""
     ensure_airflow_db(settings, settings.airflow_home / "migrate.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [_airflow_bin(), "dags", "test", dag_id, "--conf", json.dumps(conf)]
@@ -113,6 +117,8 @@ def run_dag_test(
             text=True,
         )
         assert proc.stdout is not None
+        if pid_file is not None:
+            write_json(pid_file, {"host": socket.gethostname(), "pid": proc.pid})
         try:
             for line in proc.stdout:
                 fh.write(line)
@@ -127,4 +133,7 @@ def run_dag_test(
             except subprocess.TimeoutExpired:
                 proc.kill()
             raise
+        finally:
+            if pid_file is not None:
+                pid_file.unlink(missing_ok=True)
     return DagRunOutcome(code, log_path)

@@ -36,9 +36,11 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     """Write the release files (Parquet, CSV, manifest with SHA-256 digests), read-only."""
     if target.exists():
         raise ClearhouseError(f"release directory already exists: {target}")
-    tmp = target.with_name(target.name + ".partial")
+    # built in the work zone and moved into place in one rename: a killed run leaves nothing half-published
+    tmp = ctx.paths.work / "release.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     table = pq.read_table(ctx.paths.protected)
     pq.write_table(table, tmp / "data.parquet")
     pacsv.write_csv(table, tmp / "data.csv")
