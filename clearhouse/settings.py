@@ -98,6 +98,16 @@ class Settings(BaseSettings):
         validation_alias="CLEARHOUSE_STALE_AFTER_HOURS",
         description="a processing version untouched this long (and not run from here) is closed as failed",
     )
+    openlineage_url: str = Field(
+        "",
+        validation_alias="OPENLINEAGE_URL",
+        description="also send lineage to this OpenLineage backend (read by the OpenLineage client)",
+    )
+    openlineage_config: str = Field(
+        "",
+        validation_alias="OPENLINEAGE_CONFIG",
+        description="an openlineage.yml with the client's transport (read by the OpenLineage client)",
+    )
     airflow_db_url: str = Field(
         "",
         validation_alias="CLEARHOUSE_AIRFLOW_DB_URL",
@@ -140,6 +150,15 @@ class Settings(BaseSettings):
     @property
     def airflow_metadata_url(self) -> str:
         return self.airflow_db_url or f"sqlite:///{self.airflow_home / 'airflow.db'}"
+
+    @property
+    def openlineage_configured(self) -> bool:
+        """Whether the OpenLineage client has a transport configured the standard way (its variables,
+        or an ``openlineage.yml`` where it looks: the working directory and ``~/.openlineage``)."""
+        if self.openlineage_url or self.openlineage_config:
+            return True
+        where = (Path.cwd() / "openlineage.yml", Path.home() / ".openlineage" / "openlineage.yml")
+        return any(p.is_file() for p in where)
 
     @property
     def extra_policy_files(self) -> list[Path]:

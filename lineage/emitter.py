@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,9 +63,7 @@ def _describe(event: Any) -> str:
 class LineageEmitter:
     """Sends events to sinks; never raises. ``failures`` counts sink (and build) failures."""
 
-    def __init__(
-        self, sinks: Iterable[Transport] = (), *, job_namespace: str = DEFAULT_JOB_NAMESPACE
-    ) -> None:
+    def __init__(self, sinks: Iterable[Transport] = (), *, job_namespace: str = DEFAULT_JOB_NAMESPACE) -> None:
         self.sinks: list[Transport] = list(sinks)
         self.job_namespace = job_namespace
         self.failures = 0
@@ -118,6 +116,8 @@ class LineageEmitter:
         outputs: Iterable[DatasetRef] = (),
         parent: ParentRef | None = None,
         error: str | None = None,
+        job_description: str | None = None,
+        job_owners: Sequence[str] = (),
     ) -> bool:
         """Build a run event (see :func:`lineage.events.build_run_event`) and emit it; never raises."""
         try:
@@ -130,6 +130,8 @@ class LineageEmitter:
                 outputs=outputs,
                 parent=parent,
                 error=error,
+                job_description=job_description,
+                job_owners=job_owners,
             )
         except Exception as exc:
             self._count_failure()
@@ -163,6 +165,13 @@ class TaskRun:
     parent: ParentRef | None = None
     #: "RUNNING" inside the body, then "COMPLETE" or "FAIL"
     state: str = "RUNNING"
+    #: set by :meth:`fail`: the run ends in FAIL with this message although the body returned
+    failure: str | None = None
+
+    def fail(self, message: str) -> None:
+        """End the run in FAIL (with ``message``) when the body returns: the task did its work but its
+        outcome is a failure (a quarantined release)."""
+        self.failure = message
 
 
 def _error_text(exc: BaseException) -> str:
@@ -180,6 +189,8 @@ def task_run(
     outputs: Iterable[DatasetRef] = (),
     outputs_factory: Callable[[], Iterable[DatasetRef]] | None = None,
     parent: ParentRef | None = None,
+    job_description: str | None = None,
+    job_owners: Sequence[str] = (),
 ) -> Iterator[TaskRun]:
     """Record one task run: START now, then COMPLETE or FAIL. ``emitter=None`` records nothing.
 
@@ -195,6 +206,7 @@ def task_run(
         outputs=list(outputs),
         parent=parent,
     )
+    owners = tuple(job_owners)
     if emitter is not None:
         emitter.emit_run(
             "START",
@@ -203,6 +215,8 @@ def task_run(
             inputs=handle.inputs,
             outputs=handle.outputs,
             parent=parent,
+            job_description=job_description,
+            job_owners=owners,
         )
     try:
         yield handle
@@ -217,9 +231,11 @@ def task_run(
                 outputs=handle.outputs,
                 parent=parent,
                 error=_error_text(exc),
+                job_description=job_description,
+                job_owners=owners,
             )
         raise
-    handle.state = "COMPLETE"
+    handle.state = "COMPLETE" if handle.failure is None else "FAIL"
     if emitter is None:
         return
     if outputs_factory is not None:
@@ -233,10 +249,13 @@ def task_run(
                 type(exc).__name__,
             )
     emitter.emit_run(
-        "COMPLETE",
+        "COMPLETE" if handle.failure is None else "FAIL",
         run_id=handle.run_id,
         job_name=job_name,
         inputs=handle.inputs,
         outputs=handle.outputs,
         parent=parent,
+        error=handle.failure,
+        job_description=job_description,
+        job_owners=owners,
     )

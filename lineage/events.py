@@ -17,10 +17,20 @@ Facets used (OpenLineage 2-0-2 spec, ``openlineage.client.facet_v2``):
 ``jobType``                ``JobTypeJobFacet`` (BATCH / CLEARHOUSE / TASK)
 ``parent``                 ``ParentRunFacet`` when the task runs inside a DAG run
 ``errorMessage``           ``ErrorMessageRunFacet`` on FAIL (redacted message, no stack trace)
+``version``                ``DatasetVersionDatasetFacet``: the catalog version of the dataset
+``columnLineage``          ``ColumnLineageDatasetFacet``: each output column from its collected
+                           column, ``masking: true`` where a treatment hid its values
+``dataQualityAssertions``  ``DataQualityAssertionsDatasetFacet`` (input facet): the GX checks
+``ownership``              ``OwnershipDatasetFacet`` / ``OwnershipJobFacet``: the policy's owner
+``documentation``          ``DocumentationDatasetFacet`` / ``DocumentationJobFacet``: its purpose
 =========================  ============================================================
 
 There is no standard OpenLineage facet for a content digest, hence the custom facet; its name is
-prefixed (``clearhouse_``) as the spec asks of custom facets.
+prefixed (``clearhouse_``) as the spec asks of custom facets, and its ``_schemaURL`` is the JSON schema
+shipped in this package (``schemas/ClearhouseDatasetFacet.json``).
+
+The policy's owner is configuration (who to ask about a dataset), not collected data, so it is carried
+as written (control characters removed, length capped); every other text is redacted.
 """
 
 from __future__ import annotations
@@ -31,19 +41,29 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attr
+import uuid6
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
     DatasetFacet,
     InputDatasetFacet,
+    JobFacet,
     OutputDatasetFacet,
     RunFacet,
+    column_lineage_dataset,
+    data_quality_assertions_dataset,
+    dataset_version_dataset,
+    documentation_dataset,
+    documentation_job,
     error_message_run,
     input_statistics_input_dataset,
     job_type_job,
     output_statistics_output_dataset,
+    ownership_dataset,
+    ownership_job,
     parent_run,
     schema_dataset,
 )
@@ -60,7 +80,9 @@ __all__ = [
     "DEFAULT_JOB_NAMESPACE",
     "PRODUCER",
     "RUN_ID_NAMESPACE",
+    "Assertion",
     "ClearhouseDatasetFacet",
+    "ColumnOrigin",
     "DatasetRef",
     "EventType",
     "ParentRef",
@@ -69,14 +91,17 @@ __all__ = [
     "event_to_json",
     "new_run_id",
     "run_id_for",
+    "task_try_run_id",
 ]
 
 log = logging.getLogger(__name__)
 
 #: ``producer`` of every event and facet. A URN: valid per the spec (a URI) and claims no web domain.
 PRODUCER = "urn:clearhouse:lineage"
-#: ``_schemaURL`` of the custom dataset facet.
-CLEARHOUSE_FACET_SCHEMA_URL = "urn:clearhouse:facets:ClearhouseDatasetFacet:1-0-0"
+#: the JSON schema of the custom dataset facet, shipped in this package
+CLEARHOUSE_FACET_SCHEMA = Path(__file__).resolve().parent / "schemas" / "ClearhouseDatasetFacet.json"
+#: ``_schemaURL`` of the custom dataset facet: resolves to the shipped schema file
+CLEARHOUSE_FACET_SCHEMA_URL = CLEARHOUSE_FACET_SCHEMA.as_uri() + "#/$defs/ClearhouseDatasetFacet"
 #: default job namespace for Clearhouse tasks
 DEFAULT_JOB_NAMESPACE = "clearhouse"
 #: uuid5 namespace of deterministic run ids (fixed forever: changing it changes every run id)
@@ -85,6 +110,7 @@ RUN_ID_NAMESPACE = uuid.UUID("6f1c2b1e-4a52-5d0b-9a51-6c1e7a1d0c3e")
 EventType = Literal["START", "COMPLETE", "FAIL"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MAX_FACTS = 32
 _MAX_FACT_LENGTH = 200
 _MAX_COLUMN_LENGTH = 128
@@ -108,6 +134,30 @@ class ClearhouseDatasetFacet(DatasetFacet):
 
 
 @dataclass(frozen=True)
+class ColumnOrigin:
+    """Where one output column comes from (a column of another dataset) and what was done to it."""
+
+    namespace: str
+    name: str
+    field: str
+    #: ``IDENTITY`` (copied) or ``TRANSFORMATION`` (treated)
+    subtype: str = "IDENTITY"
+    #: whether the transformation hides the values (redact, mask, generalise, encrypt, pseudonymise)
+    masking: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One data-quality check and its outcome (names only, never values)."""
+
+    assertion: str
+    success: bool
+    column: str | None = None
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
 class DatasetRef:
     """What lineage knows about one dataset: identity, schema and stats, never its content.
 
@@ -123,6 +173,15 @@ class DatasetRef:
     row_count: int | None = None
     sha256: str | None = None
     extra: Mapping[str, str | int] = field(default_factory=dict, hash=False)
+    #: the dataset's version (the catalog version id): the name stays the same across versions
+    version: str | None = None
+    #: output column → where it came from (``columnLineage``)
+    columns_from: Mapping[str, ColumnOrigin] = field(default_factory=dict, hash=False)
+    #: checks run on this dataset (``dataQualityAssertions``, on inputs)
+    assertions: Sequence[Assertion] = ()
+    #: owners (``ownership``) and what the dataset is for (``documentation``)
+    owners: Sequence[str] = ()
+    description: str | None = None
 
     def __post_init__(self) -> None:
         # Freeze the containers so a ref can be shared between events without aliasing surprises.
@@ -171,6 +230,19 @@ def run_id_for(dataset: str, version: str | int, task: str) -> str:
     return str(uuid.uuid5(RUN_ID_NAMESPACE, f"{dataset}\x1f{version}\x1f{task}"))
 
 
+def task_try_run_id() -> str:
+    """A run id for one try of a task: UUIDv7 (time-ordered), fresh for every try, as OpenLineage
+    recommends, so a retry is a new run of the same job."""
+    return str(uuid6.uuid7())
+
+
+def _owner_name(owner: str) -> str:
+    clean = _CONTROL.sub(" ", str(owner)).strip()[:200]
+    if ":" in clean and not clean.startswith("mailto:"):
+        return clean
+    return f"user:{clean}" if "@" in clean else f"team:{clean}"
+
+
 def _check_run_id(run_id: str, what: str) -> str:
     try:
         return str(uuid.UUID(str(run_id)))
@@ -213,6 +285,42 @@ def _dataset_facets(ref: DatasetRef) -> dict[str, DatasetFacet]:
         facets["clearhouse_dataset"] = ClearhouseDatasetFacet(
             sha256=sha256, facts=_facts(ref.extra), producer=PRODUCER
         )
+    if ref.version:
+        facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
+            datasetVersion=redact_identifier(ref.version), producer=PRODUCER
+        )
+    if ref.columns_from:
+        facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(
+            fields={
+                redact(col, max_len=_MAX_COLUMN_LENGTH): column_lineage_dataset.Fields(
+                    inputFields=[
+                        column_lineage_dataset.InputField(
+                            namespace=redact_identifier(origin.namespace),
+                            name=redact_identifier(origin.name),
+                            field=redact(origin.field, max_len=_MAX_COLUMN_LENGTH),
+                            transformations=[
+                                column_lineage_dataset.Transformation(
+                                    type="DIRECT",
+                                    subtype=origin.subtype,
+                                    description=redact(origin.description, max_len=200) if origin.description else None,
+                                    masking=origin.masking,
+                                )
+                            ],
+                        )
+                    ]
+                )
+                for col, origin in ref.columns_from.items()
+            },
+            producer=PRODUCER,
+        )
+    if ref.owners:
+        facets["ownership"] = ownership_dataset.OwnershipDatasetFacet(
+            owners=[ownership_dataset.Owner(name=_owner_name(o)) for o in ref.owners], producer=PRODUCER
+        )
+    if ref.description:
+        facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
+            description=redact(ref.description, max_len=2000), producer=PRODUCER
+        )
     return facets
 
 
@@ -231,6 +339,19 @@ def _input(ref: DatasetRef) -> InputDataset:
     if rows is not None:
         input_facets["inputStatistics"] = input_statistics_input_dataset.InputStatisticsInputDatasetFacet(
             rowCount=rows, producer=PRODUCER
+        )
+    if ref.assertions:
+        input_facets["dataQualityAssertions"] = data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
+            assertions=[
+                data_quality_assertions_dataset.Assertion(
+                    assertion=redact(a.assertion, max_len=200),
+                    success=bool(a.success),
+                    column=redact(a.column, max_len=_MAX_COLUMN_LENGTH) if a.column else None,
+                    severity=a.severity if a.severity in {"error", "warn"} else None,
+                )
+                for a in ref.assertions
+            ],
+            producer=PRODUCER,
         )
     return InputDataset(
         namespace=redact_identifier(ref.namespace),
@@ -295,6 +416,8 @@ def build_run_event(
     parent: ParentRef | None = None,
     error: str | None = None,
     event_time: datetime | None = None,
+    job_description: str | None = None,
+    job_owners: Sequence[str] = (),
 ) -> RunEvent:
     """Build an OpenLineage ``RunEvent`` for one task run.
 
@@ -307,19 +430,24 @@ def build_run_event(
     when = event_time or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
+    job_facets: dict[str, JobFacet] = {
+        "jobType": job_type_job.JobTypeJobFacet(
+            processingType="BATCH", integration="CLEARHOUSE", jobType="TASK", producer=PRODUCER
+        )
+    }
+    if job_description:
+        job_facets["documentation"] = documentation_job.DocumentationJobFacet(
+            description=redact(job_description, max_len=2000), producer=PRODUCER
+        )
+    if job_owners:
+        job_facets["ownership"] = ownership_job.OwnershipJobFacet(
+            owners=[ownership_job.Owner(name=_owner_name(o)) for o in job_owners], producer=PRODUCER
+        )
     return RunEvent(
         eventType=RunState(event_type),
         eventTime=when.isoformat(),
         run=Run(runId=_check_run_id(run_id, "run_id"), facets=_run_facets(event_type, parent, error)),
-        job=Job(
-            namespace=redact_identifier(job_namespace),
-            name=redact_identifier(job_name),
-            facets={
-                "jobType": job_type_job.JobTypeJobFacet(
-                    processingType="BATCH", integration="CLEARHOUSE", jobType="TASK", producer=PRODUCER
-                )
-            },
-        ),
+        job=Job(namespace=redact_identifier(job_namespace), name=redact_identifier(job_name), facets=job_facets),
         inputs=[_input(ref) for ref in inputs],
         outputs=[_output(ref) for ref in outputs],
         producer=PRODUCER,

@@ -211,6 +211,7 @@ class LineageStore:
         job_name: str | None = None,
         dataset_name: str | None = None,
         limit: int | None = None,
+        parent_run_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Parsed events matching every given filter, oldest first.
 
@@ -222,6 +223,8 @@ class LineageStore:
             query = query.where(events_table.c.run_id == run_id)
         if job_name is not None:
             query = query.where(events_table.c.job_name == job_name)
+        if parent_run_id is not None:
+            query = query.where(events_table.c.parent_run_id == parent_run_id)
         if dataset_name is not None:
             touching = sa.select(event_datasets.c.event_id).where(event_datasets.c.name == dataset_name)
             query = query.where(events_table.c.id.in_(touching))

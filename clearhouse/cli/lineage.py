@@ -23,7 +23,7 @@ def lineage(
 ) -> None:
     s = settings()
     info = resolve_version(Catalog(s.db_url), dataset, version)
-    events = version_events(s.db_url, dataset, info.version)
+    events = version_events(s.db_url, dataset, info.version, info.info.get("lineage_run_id"))
     if json:
         print_json(events)
         return

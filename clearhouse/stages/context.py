@@ -11,6 +11,8 @@ from clearhouse.catalog import Catalog
 from clearhouse.errors import IngestError
 from clearhouse.files import read_json, write_json
 from clearhouse.governance.record import policy_digest, record, software_versions
+from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
+from clearhouse.lineage.stage_runs import VersionLineage, dag_run_event
 from clearhouse.policy import Policy, load_policy
 from clearhouse.privacy.minimise import validate_treatments
 from clearhouse.settings import Settings, load_settings
@@ -27,6 +29,8 @@ class RunContext:
     version: str
     source: Path
     run_id: str | None = None
+    #: the OpenLineage run of the whole DAG run (UUIDv7 made at prepare); the stage runs' parent
+    lineage_run_id: str | None = None
 
     @property
     def dataset(self) -> str:
@@ -47,6 +51,7 @@ class RunContext:
             "policy_path": str(self.policy_path),
             "source": str(self.source),
             "run_id": self.run_id,
+            "lineage_run_id": self.lineage_run_id,
         }
 
     @classmethod
@@ -59,6 +64,7 @@ class RunContext:
             version=str(ref["version"]),
             source=Path(ref["source"]),
             run_id=ref.get("run_id"),
+            lineage_run_id=ref.get("lineage_run_id"),
         )
 
     # stage results on disk: the next stage (maybe in another process) reads what this one wrote
@@ -98,7 +104,7 @@ def prepare(
     policy = load_policy(policy_path)
     validate_treatments(policy)
     src = Path(source).expanduser().resolve() if source else policy.source_path(policy_path, settings.home)
-    ctx = RunContext(settings, policy_path, policy, version or new_version_id(), src, run_id)
+    ctx = RunContext(settings, policy_path, policy, version or new_version_id(), src, run_id, task_try_run_id())
     ctx.catalog.register_dataset(
         dataset=policy.id,
         owner=policy.owner,
@@ -107,7 +113,15 @@ def prepare(
         policy_path=str(policy_path),
     )
     ctx.catalog.start_version(policy.id, ctx.version, run_id=run_id)
-    ctx.catalog.update(policy.id, ctx.version, info={"source_name": src.name, "ethics_risk": policy.ethics_risk.value})
+    ctx.catalog.update(
+        policy.id,
+        ctx.version,
+        info={
+            "source_name": src.name,
+            "ethics_risk": policy.ethics_risk.value,
+            "lineage_run_id": ctx.lineage_run_id,
+        },
+    )
     record(
         settings,
         "run_start",
@@ -116,6 +130,7 @@ def prepare(
         payload={
             "state": "processing",
             "run_id": run_id,
+            "lineage_run_id": ctx.lineage_run_id,
             "policy_path": str(policy_path),
             "policy_sha256": policy_digest(policy_path),
             "source_name": src.name,
@@ -123,4 +138,37 @@ def prepare(
             "software": software_versions(settings.spacy_model),
         },
     )
+    dag_run_event(version_lineage(ctx), "START")
     return ctx
+
+
+def version_lineage(ctx: RunContext) -> VersionLineage:
+    """What lineage needs to know about this version (plain values; the catalog is read lazily)."""
+
+    def source_facts() -> tuple[int | None, str | None]:
+        info = ctx.catalog.get(ctx.dataset, ctx.version)
+        return info.rows_in, info.raw_sha256
+
+    def assertions() -> list[Assertion]:
+        checks = ctx.read_stage("validate").get("checks") or []
+        return [
+            Assertion(
+                assertion=str(c.get("type") or c.get("name")),
+                success=bool(c.get("success")),
+                column=c.get("column"),
+                severity="error" if c.get("severity") == "critical" else "warn",
+            )
+            for c in checks
+        ]
+
+    dag_run_id = ctx.lineage_run_id or ctx.catalog.get(ctx.dataset, ctx.version).info.get("lineage_run_id")
+    return VersionLineage(
+        paths=ctx.paths,
+        source=ctx.source,
+        source_facts=source_facts,
+        treatments={name: col.treatment.value for name, col in ctx.policy.columns.items()},
+        dag_run_id=dag_run_id or run_id_for(ctx.dataset, ctx.version, "dag"),
+        owner=ctx.policy.owner,
+        purpose=ctx.policy.purpose,
+        assertions=assertions,
+    )

@@ -20,9 +20,10 @@ from typing import Any
 from clearhouse.errors import ClearhouseError
 from clearhouse.files import write_json
 from clearhouse.governance.record import artifact_digests, ledger_for, record
-from clearhouse.lineage.stage_runs import export_version_events, stage_run
+from clearhouse.lineage.emitter import TaskRun
+from clearhouse.lineage.stage_runs import dag_run_event, export_version_events, stage_run
 from clearhouse.stages import detect, ingest, minimise, protect, release, validate
-from clearhouse.stages.context import RunContext
+from clearhouse.stages.context import RunContext, version_lineage
 from clearhouse.types import STAGES, StageResult
 
 log = logging.getLogger(__name__)
@@ -46,17 +47,12 @@ assert tuple(REGISTRY) == STAGES, "stage modules and STAGES disagree"
 
 
 @contextmanager
-def guarded(ctx: RunContext, name: str) -> Iterator[None]:
+def guarded(ctx: RunContext, name: str) -> Iterator[TaskRun]:
     """Run one stage's block: lineage around it; on failure, record why and quarantine (then re-raise)."""
     stage = REGISTRY[name]
-
-    def source_facts() -> tuple[int | None, str | None]:
-        info = ctx.catalog.get(ctx.dataset, ctx.version)
-        return info.rows_in, info.raw_sha256
-
-    with stage_run(ctx.paths, name, inputs=stage.inputs, outputs=stage.outputs, source_facts=source_facts):
+    with stage_run(version_lineage(ctx), name, inputs=stage.inputs, outputs=stage.outputs) as run:
         try:
-            yield
+            yield run
         except ClearhouseError as exc:
             ctx.catalog.add_reason(ctx.dataset, ctx.version, name, str(exc), exc.code)
             ctx.catalog.set_state(ctx.dataset, ctx.version, "quarantined")
@@ -180,9 +176,23 @@ def _rerun_of_finished(ctx: RunContext, name: str) -> RerunResult | None:
 def finish(ctx: RunContext) -> StageResult:
     """The final gate: publish only if every stage passed (E3 waits for an officer); else quarantine."""
     result = _finish(ctx)
-    # after the release stage's own events, so the officer's copy of the lineage is complete
-    export_version_events(ctx.settings, ctx.dataset, ctx.version, ctx.paths.reports / "lineage.json")
+    if not isinstance(result, RerunResult):
+        vl = version_lineage(ctx)
+        state = result.to_xcom()["state"]
+        if state == "quarantined":
+            dag_run_event(vl, "FAIL", error=_reasons_text(ctx))
+        else:
+            dag_run_event(vl, "COMPLETE")
+    # after the DAG run's own events, so the officer's copy of the lineage is complete
+    export_version_events(
+        ctx.settings, ctx.dataset, ctx.version, version_lineage(ctx).dag_run_id, ctx.paths.reports / "lineage.json"
+    )
     return result
+
+
+def _reasons_text(ctx: RunContext) -> str:
+    reasons = ctx.catalog.get(ctx.dataset, ctx.version).reasons
+    return "quarantined: " + "; ".join(f"[{r['stage']}] {r['message']}" for r in reasons)
 
 
 def _finish(ctx: RunContext) -> StageResult:
@@ -190,7 +200,7 @@ def _finish(ctx: RunContext) -> StageResult:
     if info.state != "processing" and (info.state != "quarantined" or _release_recorded(ctx)):
         # a re-run of the final task: the version keeps its state (a cleared one stays cleared)
         return _rerun_of_finished(ctx, "release") or release.ReleaseStageResult(info.state)
-    with guarded(ctx, "release"):
+    with guarded(ctx, "release") as run:
         missing = [s for s in STAGES[:-1] if not ctx.paths.stage_json(s).exists()]
         if info.reasons or info.state == "quarantined" or missing:
             if missing and not info.reasons:
@@ -198,6 +208,7 @@ def _finish(ctx: RunContext) -> StageResult:
                     ctx.dataset, ctx.version, "release", f"stages did not complete: {', '.join(missing)}", "incomplete"
                 )
             quarantine(ctx)
+            run.fail(_reasons_text(ctx))  # the release task's lineage run ends in FAIL
             reasons = ctx.catalog.get(ctx.dataset, ctx.version).reasons
             record(
                 ctx.settings,

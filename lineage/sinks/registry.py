@@ -28,6 +28,7 @@ _REGISTRY: dict[str, type[Transport] | str] = {
     "console": "clearhouse.lineage.sinks.console.ConsoleSink",
     "http": "clearhouse.lineage.sinks.http.HttpSink",
     "composite": "clearhouse.lineage.sinks.composite.CompositeSink",
+    "openlineage": "clearhouse.lineage.sinks.client.ClientSink",
 }
 
 
