@@ -220,3 +220,33 @@ def test_skewed_sample_through_airflow_is_quarantined_naming_the_balance_check(r
     version = json.loads(run.cli("status", "--json").stdout)[-1]["version"]
     report = run.home / "reports" / "support_tickets" / version / "privacy_report.html"
     assert "expect_column_label_balance" in report.read_text()
+
+
+def test_rerunning_tasks_of_the_cleared_run_through_airflow_changes_nothing(run: Run) -> None:
+    """The task-clearing path: Airflow runs `validate` and `release` again on the finished DAG run (as
+    after clearing them in the UI); the version stays cleared, its files unchanged, the re-runs recorded."""
+    from clearhouse.runs.embedded import airflow_env
+    from clearhouse.settings import load_settings
+
+    version = run.version()
+    [entry] = [v for v in json.loads(run.cli("status", "--json").stdout) if v["version"] == version]
+    release = run.home / "zones" / "cleared" / "support_tickets" / version / "data.parquet"
+    before = hashlib.sha256(release.read_bytes()).hexdigest()
+    env = airflow_env(load_settings(run.env))
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    for task in ("validate", "release"):
+        out = subprocess.run(
+            [airflow, "tasks", "test", "clearhouse__support_tickets", task, entry["run_id"]],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    [after] = [v for v in json.loads(run.cli("status", "--json").stdout) if v["version"] == version]
+    assert after["state"] == "cleared"
+    assert hashlib.sha256(release.read_bytes()).hexdigest() == before
+    traced = json.loads(run.cli("trace", "support_tickets", "--version", version, "--json").stdout)
+    assert [e["kind"] for e in traced["entries"]].count("rerun") == 2
+    assert run.cli("verify", "support_tickets", "--version", version).returncode == 0
