@@ -17,7 +17,7 @@ import pyarrow as pa
 import typer
 
 from clearhouse.cli._common import JsonOption, QuietOption, print_json, settings
-from clearhouse.errors import ConfigError, IngestError
+from clearhouse.errors import ConfigError, DetectionError, IngestError
 from clearhouse.files import write_text_atomically
 from clearhouse.policy import Detection
 from clearhouse.privacy.detection.discover import (
@@ -116,6 +116,9 @@ def discover(
         detector = PresidioTextDetector(Detection(), s.spacy_model, processes=1)
     try:
         found = discover_table(table, detector)
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        # by type only: library messages may quote the values they choked on
+        raise DetectionError(f"{file.name}: could not profile the sample ({type(exc).__name__})") from None
     finally:
         close_detector = getattr(detector, "close", None)
         if callable(close_detector):
@@ -123,7 +126,7 @@ def discover(
     elapsed = time.monotonic() - started
     if policy_out is not None:
         text = draft_policy(found, source_path=str(file.resolve()), fmt=resolved, origin=file.name,
-                            dataset_id=dataset_id, k=DEFAULT_K)
+                            dataset_id=dataset_id, k=DEFAULT_K, encoding=encoding, delimiter=delimiter)
         write_text_atomically(policy_out, text, mode=0o644)
     if json:
         print_json(found.to_dict())

@@ -157,6 +157,8 @@ class ColumnFacts:
     letter_share: float = 0.0
     #: rows of the rarest value (0 when empty): a category kept in clear needs every value ≥ k times
     min_count: int = 0
+    #: lists, structs, maps or binary values (Parquet): profiled as text, never kept as they are
+    nested: bool = False
     evidence: tuple[Evidence, ...] = ()
 
     @property
@@ -222,6 +224,17 @@ def _as_strings(values: pa.Array) -> pa.Array:
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         return values
     return pc.cast(values, pa.string())
+
+
+def _is_nested(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+
+
+def _profilable(values: pa.Array) -> pa.Array:
+    """Values as the profiler can read them: nested, binary and dictionary values (Parquet) as text."""
+    if _is_nested(values.type) or pa.types.is_dictionary(values.type):
+        return pa.array([None if v is None else str(v) for v in values.to_pylist()], type=pa.string())
+    return values
 
 
 def _shape(values: pa.Array) -> dict[str, float]:
@@ -339,8 +352,11 @@ def profile_table(table: pa.Table, detector: TextDetector | None, *,
     facts: list[ColumnFacts] = []
     ner_wanted: dict[str, list[tuple[str, int]]] = {}
     profiled: list[tuple[str, ColumnFindings, dict[str, float]]] = []
+    nested: dict[str, bool] = {}
     for name in table.column_names:
-        values = table.column(name).combine_chunks()
+        raw = table.column(name).combine_chunks()
+        nested[name] = _is_nested(raw.type)
+        values = _profilable(raw)
         profiler = ColumnProfiler(name, list(regions), confirm=True)
         profiler.add(values)
         findings = profiler.finish(detector)
@@ -381,6 +397,7 @@ def profile_table(table: pa.Table, detector: TextDetector | None, *,
             mean_digits=shape["digits"],
             letter_share=shape["letters"],
             min_count=int(shape["min"]),
+            nested=nested[name],
             evidence=_facts_evidence(name, findings, shape=shape, shares=shares, sources=sources,
                                      ner_checked=len(ner_wanted.get(name, []))),
         ))
@@ -446,6 +463,19 @@ def _empty(f: ColumnFacts) -> Suggestion | None:
         return None
     return Suggestion(Role.FEATURE, Treatment.DROP, 0.3, evidence=f.evidence,
                       review="no values in the sample; dropped. Declare its role once it holds data.")
+
+
+def _nested(f: ColumnFacts) -> Suggestion | None:
+    """Lists, structs and binary values: the minimisation operators work on flat values."""
+    if not f.nested:
+        return None
+    direct, share = _best(f, DIRECT_ENTITIES)
+    if direct is not None and share >= MIXED_SHARE:
+        return Suggestion(Role.DIRECT_IDENTIFIER, Treatment.DROP, min(1.0, 0.5 + share / 2), evidence=f.evidence,
+                          review=f"nested values, {share:.0%} of them holding {direct}; dropped. Flatten them "
+                                 "upstream into columns to protect and keep them.")
+    return Suggestion(Role.FEATURE, Treatment.DROP, 0.4, evidence=f.evidence,
+                      review="nested or binary values; dropped. Flatten them upstream into columns to keep them.")
 
 
 def _direct_values(f: ColumnFacts) -> Suggestion | None:
@@ -519,6 +549,12 @@ def _label(f: ColumnFacts) -> Suggestion | None:
     """Named like a label, with few distinct values."""
     if f.header_role is not Role.LABEL or f.distinct > max(2, min(50, f.non_empty // 2)):
         return None
+    if f.non_empty < f.rows:
+        # the suite requires a label on every row: an incomplete one would fail the run
+        return Suggestion(Role.FEATURE, Treatment.KEEP, 0.5, evidence=f.evidence,
+                          review=f"named like a label, {f.distinct} distinct values, but {f.rows - f.non_empty} "
+                                 "sampled rows have none; kept as a feature. Declare it role: label once every "
+                                 "row is labelled (the suite requires a label on every row).")
     return Suggestion(Role.LABEL, Treatment.KEEP, 0.75, evidence=f.evidence,
                       review=f"named like a label, {f.distinct} distinct values and no personal data "
                              "found in the sample; kept (labelers need it).")
@@ -553,7 +589,7 @@ def _clean_feature(f: ColumnFacts) -> Suggestion | None:
 
 #: the rules in order; the first that applies decides (values before header, identifiers before the rest)
 RULES: tuple[Callable[[ColumnFacts], Suggestion | None], ...] = (
-    _empty, _direct_values, _free_text, _direct_header, _direct_minority, _sensitive,
+    _empty, _nested, _direct_values, _free_text, _direct_header, _direct_minority, _sensitive,
     _quasi_values_or_header, _label, _record_key, _clean_feature,
 )
 
@@ -655,8 +691,8 @@ def _flow(params: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in params.items()) + "}"
 
 
-def draft_policy(discovery: Discovery, *, source_path: str, fmt: str, origin: str,
-                 dataset_id: str | None = None, k: int = DEFAULT_K) -> str:
+def draft_policy(discovery: Discovery, *, source_path: str, fmt: str, origin: str, dataset_id: str | None = None,
+                 k: int = DEFAULT_K, encoding: str = "utf-8", delimiter: str = ",") -> str:
     """Policy YAML for the discovered file, validated by the policy model and the treatment operators.
 
     ``origin`` names the file in the header comment; ``source_path`` becomes ``source.path``.
@@ -676,7 +712,9 @@ def draft_policy(discovery: Discovery, *, source_path: str, fmt: str, origin: st
         "purpose: >-  # REVIEW: what the labelers' work is for; it decides which columns are needed",
         f"  TODO: describe the purpose. Drafted by clearhouse discover from {origin}.",
         "ethics_risk: E2  # REVIEW: E0 none … E3 high (needs an officer's approval); E4 is refused",
-        f"source: {{path: {json.dumps(source_path)}, format: {fmt}}}",
+        f"source: {{path: {json.dumps(source_path)}, format: {fmt}"
+        + (f", encoding: {json.dumps(encoding)}" if encoding.lower().replace("_", "-") not in {"utf-8", "utf8"} else "")
+        + (f", delimiter: {json.dumps(delimiter)}" if delimiter != "," else "") + "}",
         "undeclared_columns: fail  # a column that appears later stops the run until it is declared",
         "columns:",
     ]

@@ -176,3 +176,16 @@ def test_fakenamegenerator_roles_no_values_and_a_valid_draft(
     assert not leaked, f"{len(leaked)} values of the file appear in the output or the draft"
     assert main(["check-policy", str(draft)]) == 0
     assert elapsed < 120
+
+
+def test_encoding_and_delimiter_reach_the_draft(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "semi.csv"
+    rows = ["id;city;label"] + [f"{i};Malm\xf6;{'a' if i % 2 else 'b'}" for i in range(20)]
+    src.write_bytes("\n".join(rows).encode("latin-1"))
+    draft = tmp_path / "semi.yaml"
+    assert main(["discover", str(src), "--no-ner", "--encoding", "latin-1", "--delimiter", ";",
+                 "--policy-out", str(draft)]) == 0
+    policy = load_policy(draft)
+    assert (policy.source.encoding, policy.source.delimiter) == ("latin-1", ";")
+    assert list(policy.columns) == ["id", "city", "label"]
+    assert "Malm" not in capsys.readouterr().out + draft.read_text(encoding="utf-8")

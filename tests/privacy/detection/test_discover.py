@@ -209,3 +209,32 @@ def test_take_sample_stops_at_the_bound() -> None:
     table = take_sample(batches, 25)
     assert table.num_rows == 25 and table.column("a").to_pylist() == list(range(25))
     assert next(batches).column("a")[0].as_py() == 30  # the generator was not drained
+
+
+def test_an_incomplete_label_is_kept_as_a_feature() -> None:
+    s = suggest_role(facts("label", rows=100, non_empty=90, header_role=Role.LABEL, distinct=4, min_count=10))
+    assert (s.role, s.treatment) == (Role.FEATURE, Treatment.KEEP)
+
+
+def test_awkward_column_names_and_typed_parquet_values_make_a_valid_draft() -> None:
+    rows = 30
+    table = pa.table({
+        "y": pa.array([i % 2 for i in range(rows)], type=pa.int64()),
+        "first name": [["Ann", "Bo"][i % 2] + " Lee" for i in range(rows)],
+        "#notes: misc": pa.array([float(i) / 3 for i in range(rows)], type=pa.float64()),
+        "joined": pa.array([f"2024-01-{1 + i % 28:02d}" for i in range(rows)]).cast(pa.date32()),
+        "flag": pa.array([bool(i % 3) for i in range(rows)]),
+        "tags": pa.array([["a", "b"] if i % 2 else [] for i in range(rows)]),
+    })
+    found = discover_table(table, None)
+    policy = parse_policy(draft_policy(found, source_path="/in.parquet", fmt="parquet", origin="in.parquet"))
+    assert list(policy.columns) == table.column_names
+    assert policy.columns["first name"].role is Role.DIRECT_IDENTIFIER
+    assert policy.columns["tags"].treatment is Treatment.DROP
+
+
+def test_nested_values_are_dropped_and_identifiers_in_them_named() -> None:
+    s = suggest_role(facts("contacts", nested=True, entities={"EMAIL_ADDRESS": 0.9}))
+    assert (s.role, s.treatment) == (Role.DIRECT_IDENTIFIER, Treatment.DROP)
+    s = suggest_role(facts("tags", nested=True, distinct=2, min_count=10))
+    assert (s.role, s.treatment) == (Role.FEATURE, Treatment.DROP)
