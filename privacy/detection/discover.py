@@ -46,6 +46,9 @@ MIXED_SHARE = 0.1
 NER_MIXED_SHARE = 0.3
 #: average words per value from which a column is free text
 FREE_TEXT_WORDS = 5.0
+#: a column with at most this many distinct values over at least FEW_VALUES_MIN_ROWS rows identifies nobody
+FEW_VALUES = 5
+FEW_VALUES_MIN_ROWS = 20
 #: most distinct values of a categorical column kept in clear
 MAX_CATEGORIES = 20
 #: k of the draft's k-anonymity gate
@@ -505,6 +508,8 @@ def _direct_header(f: ColumnFacts) -> Suggestion | None:
     named = f.header_entity in DIRECT_ENTITIES or f.header_role is Role.DIRECT_IDENTIFIER
     if not named or _best(f, QUASI_ENTITIES)[1] >= DECIDE_SHARE:
         return None
+    if f.non_empty >= FEW_VALUES_MIN_ROWS and f.distinct <= FEW_VALUES and _best(f, DIRECT_ENTITIES)[0] is None:
+        return None  # "email_opt_in": yes/no — a handful of values identifies nobody, whatever the header says
     entity = f.header_entity if f.header_entity in DIRECT_ENTITIES else "a credential or document number"
     agree = f.share(f.header_entity) if f.header_entity else 0.0
     tail = (f" and {agree:.0%} of sampled values agree" if agree

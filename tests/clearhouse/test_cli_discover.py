@@ -189,3 +189,17 @@ def test_encoding_and_delimiter_reach_the_draft(home: Path, tmp_path: Path, caps
     assert (policy.source.encoding, policy.source.delimiter) == ("latin-1", ";")
     assert list(policy.columns) == ["id", "city", "label"]
     assert "Malm" not in capsys.readouterr().out + draft.read_text(encoding="utf-8")
+
+
+def test_jsonl_values_outrank_a_harmless_header(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "records.jsonl"
+    records = [{"notes": f"someone{i}@example.org", "score": i % 5, "comment": None if i % 4 else "ok"}
+               for i in range(40)]
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    assert main(["discover", str(src), "--no-ner", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    notes = next(c for c in doc["columns"] if c["name"] == "notes")
+    assert notes["role"] == "direct_identifier"
+    assert notes["entities"][0] == {"type": "EMAIL_ADDRESS", "share": 1.0}
+    assert notes["confidence"] >= 0.9
+    assert "someone1@example.org" not in json.dumps(doc)
