@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clearhouse.errors import PolicyError
+from clearhouse.readers import FORMAT_BY_SUFFIX
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -71,13 +72,12 @@ class Source(_Strict):
         if self.format:
             return self.format
         suffix = (path or Path(self.path)).suffix.lower()
-        by_suffix = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-        if suffix not in by_suffix:
+        if suffix not in FORMAT_BY_SUFFIX:
             raise PolicyError(
                 f"source format cannot be inferred from {suffix or 'a missing suffix'!r}; "
                 "set source.format to csv, jsonl or parquet"
             )
-        return by_suffix[suffix]
+        return FORMAT_BY_SUFFIX[suffix]
 
 
 class Column(_Strict):

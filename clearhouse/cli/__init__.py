@@ -9,6 +9,7 @@ One module per command group, registered explicitly below:
 ``lineage``        lineage
 ``governance``     verify, trace (auditor)
 ``scan``           scan-text
+``discover``       discover (data engineer: profile a new dataset, draft its policy)
 =================  ===========================================================
 
 Exit codes (every command): 0 done; 1 refused or not cleared; 2 bad input or configuration (bad policy,
@@ -27,7 +28,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import governance, labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import discover, governance, labeler, lineage, officer, pipeline, scan
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import ClearhouseError, ReleaseRefused
 
@@ -64,7 +65,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, labeler, officer, lineage, governance, scan):
+for _group in (pipeline, discover, labeler, officer, lineage, governance, scan):
     _group.register(app)
 
 

@@ -1,33 +1,28 @@
 """Ingest: collected file → immutable landing copy + Arrow (Parquet) in the work zone.
 
 The raw input is never modified: it is hashed while being copied, byte for byte, into the landing zone
-and made read-only there. Parsing happens on the landing copy, streamed in record batches. Errors name
+and made read-only there. Parsing happens on the landing copy, streamed in record batches by
+:mod:`clearhouse.readers` (shared with discovery). Errors name
 the file and the line or byte, never the content of the offending row (it may hold personal data).
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import json
 import shutil
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clearhouse.errors import IngestError
 from clearhouse.files import atomic_path
 from clearhouse.policy import Policy
+from clearhouse.readers import CHUNK, read_batches
 from clearhouse.stages.context import RunContext
-
-CHUNK = 1 << 20
-BATCH_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -92,126 +87,6 @@ def land(source: Path, landing_dir: Path, fmt: str, encoding: str) -> tuple[Path
     return target, digest.hexdigest(), size
 
 
-def _locate_csv_problem(path: Path, policy: Policy, expected: int) -> str:
-    """Find the physical line of the first record with the wrong field count (error path only)."""
-
-    with path.open("r", encoding=policy.source.encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=policy.source.delimiter, strict=True)
-        try:
-            for record in reader:
-                if len(record) != expected:
-                    return f"line {reader.line_num}: expected {expected} fields, found {len(record)}"
-        except csv.Error:
-            return f"line {reader.line_num}: unbalanced quotes"
-    return f"a record with the wrong number of fields (expected {expected})"
-
-
-def _csv_batches(path: Path, policy: Policy, origin: str) -> Iterator[pa.RecordBatch]:
-    bad_rows: list[tuple[int | None, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        # Keep the row number and shape only; row.text may hold personal data.
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
-    with path.open("r", encoding=policy.source.encoding, newline="") as fh:
-        header_line = fh.readline()
-    if not header_line.strip():
-        raise IngestError(f"{origin}: empty file or missing header line")
-    with path.open("rb") as raw:
-        quotes = sum(chunk.count(b'"') for chunk in iter(lambda: raw.read(CHUNK), b""))
-    if quotes % 2:
-        raise IngestError(f"{origin}: malformed CSV: unbalanced quotes (truncated file?)")
-    header_table = pacsv.read_csv(
-        pa.py_buffer(header_line.encode("utf-8")),
-        parse_options=pacsv.ParseOptions(delimiter=policy.source.delimiter),
-    )
-    names = header_table.column_names
-    if len(set(names)) != len(names):
-        raise IngestError(f"{origin}: duplicate column names in header")
-    convert = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
-    )
-    read = pacsv.ReadOptions(block_size=1 << 22, encoding=policy.source.encoding)
-    parse = pacsv.ParseOptions(
-        delimiter=policy.source.delimiter, invalid_row_handler=on_invalid, newlines_in_values=True
-    )
-    try:
-        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-        yield from reader
-    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
-        if bad_rows:
-            _number, expected, _actual = bad_rows[0]
-            where = _locate_csv_problem(path, policy, expected)
-            raise IngestError(f"{origin}: malformed CSV at {where} (truncated file or unbalanced quotes?)") from None
-        # Arrow's message can quote row content; keep only its first clause.
-        reason = str(exc).split(":")[0]
-        raise IngestError(f"{origin}: malformed CSV ({reason})") from None
-
-
-def _jsonl_batches(path: Path, policy: Policy, origin: str) -> Iterator[pa.RecordBatch]:
-    columns: list[str] | None = None
-    buffer: dict[str, list[object]] = {}
-
-    def flush() -> pa.RecordBatch:
-        assert columns is not None
-        arrays = [pa.array(buffer[c], type=pa.string()) for c in columns]
-        for c in columns:
-            buffer[c] = []
-        return pa.RecordBatch.from_arrays(arrays, names=columns)
-
-    with path.open("r", encoding=policy.source.encoding) as fh:
-        count = 0
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise IngestError(f"{origin}: line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise IngestError(f"{origin}: line {lineno}: expected a JSON object per line")
-            if columns is None:
-                columns = list(record)
-                buffer = {c: [] for c in columns}
-            extra = set(record) - set(columns)
-            if extra:
-                raise IngestError(f"{origin}: line {lineno}: keys not in the first record: {sorted(extra)}")
-            for c in columns:
-                value = record.get(c)
-                if isinstance(value, dict | list):
-                    raise IngestError(f"{origin}: line {lineno}: column {c!r} holds a nested value")
-                buffer[c].append(
-                    None if value is None else str(value) if not isinstance(value, bool) else str(value).lower()
-                )
-            count += 1
-            if count % BATCH_ROWS == 0:
-                yield flush()
-    if columns is None:
-        raise IngestError(f"{origin}: no records")
-    if buffer and buffer[columns[0]]:
-        yield flush()
-
-
-def _parquet_batches(path: Path, origin: str) -> Iterator[pa.RecordBatch]:
-    try:
-        pf = pq.ParquetFile(path)
-        yield from pf.iter_batches(batch_size=BATCH_ROWS)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise IngestError(f"{origin}: not a readable Parquet file ({type(exc).__name__})") from None
-
-
-def read_batches(path: Path, fmt: str, policy: Policy, origin: str | None = None) -> Iterator[pa.RecordBatch]:
-    """Stream record batches of a landed file (``origin`` names it in errors)."""
-    if fmt == "csv":
-        return _csv_batches(path, policy, origin or path.name)
-    if fmt == "jsonl":
-        return _jsonl_batches(path, policy, origin or path.name)
-    if fmt == "parquet":
-        return _parquet_batches(path, origin or path.name)
-    raise IngestError(f"unsupported format {fmt!r}")
-
-
 def check_columns(found: list[str], policy: Policy, origin: str) -> tuple[list[str], list[str]]:
     """Compare the input's columns with the policy. Returns (kept input columns, undeclared dropped)."""
     declared = list(policy.columns)
@@ -242,7 +117,13 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
     keep: list[str] = []
     dropped: list[str] = []
     try:
-        for batch in read_batches(landing_path, fmt, policy, source.name):
+        for batch in read_batches(
+            landing_path,
+            fmt,
+            encoding=policy.source.encoding,
+            delimiter=policy.source.delimiter,
+            origin=source.name,
+        ):
             if writer is None:
                 keep, dropped = check_columns(batch.schema.names, policy, source.name)
                 schema = pa.schema([batch.schema.field(c) for c in keep])
