@@ -29,7 +29,7 @@ from clearhouse.privacy.risk import balance, representation
 from clearhouse.validation._gx import SAFE_RESULT_FORMAT, SITE_NAME, make_context
 from clearhouse.validation.custom import CUSTOM_EXPECTATIONS
 from clearhouse.validation.outcome import Check, Severity, ValidationOutcome, json_safe
-from clearhouse.validation.residual import residual_detector
+from clearhouse.validation.residual import own_identifiers, residual_detector
 from clearhouse.validation.sanitize import PrivacySafeDataDocsAction, sanitize_evr, scrub_message
 from clearhouse.validation.suites import build_suite, columns_of, load_or_create_suite, read_suite
 
@@ -79,6 +79,7 @@ def run_suite(
     value_safe_columns: Collection[str] = (),
     known_names: Collection[str] = (),
     detector: TextDetector | None = None,
+    identifiers: list[dict[str, object]] | None = None,
 ) -> tuple[list[ExpectationValidationResult], Path | None]:
     """Run ``suite`` over ``df`` with a GX checkpoint; sanitized results and the Data Docs index.
 
@@ -88,7 +89,7 @@ def run_suite(
     safe_cols = sorted(value_safe_columns)
     names = sorted(set(known_names) | {str(c) for c in df.columns} | _suite_names(suite))
     try:
-        with _RUN_LOCK, residual_detector(detector):
+        with _RUN_LOCK, residual_detector(detector), own_identifiers(identifiers):
             context = make_context(docs_dir)
             batch_definition = (
                 context.data_sources.add_pandas("clearhouse")
@@ -235,6 +236,18 @@ def distribution_metrics(
 # --------------------------------------------------------------------------------------------- gate
 
 
+def _identifiers(raw: pd.DataFrame | pa.Table | None, policy: Policy) -> list[dict[str, object]] | None:
+    """Each input row's direct-identifier values (row-aligned with the released table)."""
+    columns = [c for c in policy.columns_with(role=Role.DIRECT_IDENTIFIER) if c != policy.row_id]
+    if raw is None or not columns:
+        return None
+    if isinstance(raw, pa.Table):
+        present = [c for c in columns if c in raw.column_names]
+        return raw.select(present).to_pylist() if present else None
+    present = [c for c in columns if c in raw.columns]
+    return raw[present].to_dict("records") if present else None
+
+
 def validate_version(
     cleared: pd.DataFrame | pa.Table,
     policy: Policy,
@@ -254,7 +267,9 @@ def validate_version(
         dataset, version: name the Data Docs directory ``reports_dir/<dataset>/<version>/data_docs``.
         suites_dir: where ``<policy.id>.json`` lives.
         reports_dir: root of the per-version reports.
-        raw: the ingested input, for balance/representation *before* (aggregates only).
+        raw: the ingested input, for balance/representation *before* (aggregates only) and for each
+            row's own direct-identifier values, which ``expect_no_own_identifiers`` looks for in the
+            row's released text (values stay in this process; results hold counts).
         detector: the text detector for ``expect_no_residual_pii`` (else the one set with
             :func:`expectations.residual.set_residual_detector`; with neither, those checks fail).
 
@@ -274,7 +289,7 @@ def validate_version(
     docs_dir.mkdir(parents=True)
     evrs, index = run_suite(
         df, suite, docs_dir=docs_dir, value_safe_columns=[*labels, *groups],
-        known_names=policy.columns, detector=detector,
+        known_names=policy.columns, detector=detector, identifiers=_identifiers(raw, policy),
     )
     checks = [to_check(evr) for evr in evrs]
     failed = [c for c in checks if not c["success"]]

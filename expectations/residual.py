@@ -43,3 +43,31 @@ def residual_detector(detector: TextDetector | None) -> Iterator[None]:
             yield
         finally:
             set_residual_detector(previous)
+
+
+# ------------------------------------------------------------------------ the rows' own identifiers
+
+_identifiers: list[dict[str, object]] | None = None
+
+
+def get_own_identifiers() -> list[dict[str, object]] | None:
+    """Each row's direct-identifier values from the collected input (row-aligned with the table under
+    validation), set for the duration of a gate run; ``None`` when not set (the check then fails)."""
+    with _lock:
+        return _identifiers
+
+
+@contextmanager
+def own_identifiers(rows: list[dict[str, object]] | None) -> Iterator[None]:
+    """Provide the rows' own identifier values inside the block (``None`` keeps the current)."""
+    global _identifiers  # noqa: PLW0603 - same registry pattern as the detector above
+    if rows is None:
+        yield
+        return
+    with _lock:
+        previous = _identifiers
+        _identifiers = rows
+        try:
+            yield
+        finally:
+            _identifiers = previous

@@ -12,7 +12,10 @@ Defaults (a policy expectation of the same type over the same column(s) replaces
 * each label column is not null (its allowed set comes from the policy's own
   ``expect_column_values_to_be_in_set``, when declared);
 * ``expect_k_anonymity`` over the kept quasi-identifiers when ``policy.k_anonymity > 0``;
-* ``expect_no_residual_pii`` — *critical* over kept free-text columns, *warning* over the other
+* ``expect_no_own_identifiers`` — *critical* over kept free-text columns: no row's text holds its own
+  direct-identifier values (every row, no detector involved);
+* ``expect_no_residual_pii`` — a bounded re-scan (``sample`` rows, fixed seed) with the detector,
+  *critical* over kept free-text columns, *warning* over the other
   columns released readable (feature/sensitive columns kept, generalised, masked or redacted, and
   masked/redacted direct identifiers; not the row id, labels or quasi-identifiers, which k-anonymity
   covers). Pseudonymised and encrypted columns are tokens, not text, and are not re-scanned.
@@ -56,6 +59,9 @@ COLUMN_KWARGS: Final = (
     "label_column",
 )
 _TOP_LEVEL: Final = ("meta", "notes", "description")
+#: rows the detector re-scans in the gate: bounded, since detection already ran over every row and the
+#: own-identifier check covers every row without a detector
+RESIDUAL_SAMPLE: Final = 2_000
 #: treatments after which a value is still readable text worth re-scanning
 _READABLE: Final = {Treatment.KEEP, Treatment.GENERALISE, Treatment.MASK, Treatment.REDACT}
 _MASKING: Final = {Treatment.MASK, Treatment.REDACT}
@@ -138,10 +144,13 @@ def _default_entries(policy: Policy) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"quasi_identifiers": qis, "k": policy.k_anonymity}
         entries.append(_entry("expect_k_anonymity", kwargs, "critical", "default"))
     critical, warning = _residual_columns(policy)
+    free_text = [c for c in critical if policy.columns[c].role is Role.FREE_TEXT]
+    if free_text and [c for c in policy.columns_with(role=Role.DIRECT_IDENTIFIER) if c != policy.row_id]:
+        entries.append(_entry("expect_no_own_identifiers", {"column_list": free_text}, "critical", "default"))
     threshold = policy.detection.threshold
     for columns, severity in ((critical, "critical"), (warning, "warning")):
         if columns:
-            scan: dict[str, Any] = {"column_list": columns, "threshold": threshold, "sample": 0}
+            scan: dict[str, Any] = {"column_list": columns, "threshold": threshold, "sample": RESIDUAL_SAMPLE}
             entries.append(_entry("expect_no_residual_pii", scan, cast(Severity, severity), "default"))
     return entries
 

@@ -23,12 +23,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clearhouse.errors import MinimisationError
-from clearhouse.policy import Column, Policy, Treatment
+from clearhouse.policy import Column, Policy, Role, Treatment
 from clearhouse.privacy.detection.types import Span, TextDetector
+from clearhouse.privacy.leaks import PLACEHOLDER, needles_for, redact_own_identifiers
 
 SpansByRow = Mapping[int, Sequence[Span]]
-#: what redaction leaves behind: ``<ENTITY_TYPE>``; never itself personal data
-PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 #: re-scan passes after the first redaction (redacting changes the context NER sees)
 MAX_RESCANS = 2
 
@@ -282,6 +281,8 @@ class MinimiseResult:
     treatments: dict[str, str] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     spans_redacted: int = 0
+    #: occurrences of a row's own identifier values the detector had missed, redacted by string match
+    own_identifiers_redacted: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -290,6 +291,7 @@ class MinimiseResult:
             "treatments": dict(self.treatments),
             "dropped": list(self.dropped),
             "spans_redacted": self.spans_redacted,
+            "own_identifiers_redacted": self.own_identifiers_redacted,
         }
 
 
@@ -358,6 +360,8 @@ def minimise_table(
     is found is redacted too, so the residual-PII gate sees the text a labeler would."""
     validate_treatments(policy)
     kept = policy.kept_columns()
+    # the row's own direct identifiers are redacted from its free text whatever the detector found
+    identifiers = [c for c in policy.columns_with(role=Role.DIRECT_IDENTIFIER) if c != policy.row_id]
     result = MinimiseResult(output_path=out_path, rows=0)
     result.dropped = [c for c in policy.columns if c not in kept]
     span_maps = {c: _load_spans(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT}
@@ -365,7 +369,9 @@ def minimise_table(
     writer: pq.ParquetWriter | None = None
     offset = 0
     try:
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=kept):
+        read = kept + [c for c in identifiers if c not in kept]
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
+            needles = None
             arrays = []
             for name in kept:
                 col = policy.columns[name]
@@ -376,9 +382,18 @@ def minimise_table(
                 op = get_operator(col.treatment.value)
                 spans = span_maps.get(name) if span_maps.get(name) or col.role.value == "free_text" else None
                 treated = op.apply(column.to_pylist(), col.params, spans=spans, row_offset=offset)
-                if rescan is not None and col.treatment is Treatment.REDACT and col.role.value == "free_text":
-                    treated, extra = _rescan(treated, rescan, str(col.params.get("placeholder", "<{entity}>")))
-                    result.spans_redacted += extra
+                if col.treatment is Treatment.REDACT and col.role.value == "free_text":
+                    placeholder = str(col.params.get("placeholder", "<{entity}>"))
+                    if rescan is not None:
+                        treated, extra = _rescan(treated, rescan, placeholder)
+                        result.spans_redacted += extra
+                    if identifiers:
+                        if needles is None:
+                            rows = batch.select(identifiers).to_pylist()
+                            needles = [needles_for(r.values()) for r in rows]
+                        for i, text in enumerate(treated):
+                            treated[i], n = redact_own_identifiers(text, needles[i], placeholder)
+                            result.own_identifiers_redacted += n
                 arrays.append(pa.array(treated, type=pa.string()))
             out = pa.RecordBatch.from_arrays(arrays, names=kept)
             if writer is None:

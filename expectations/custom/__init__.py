@@ -13,6 +13,7 @@ from clearhouse.validation.custom.expect_columns_to_be_absent import ExpectColum
 from clearhouse.validation.custom.expect_k_anonymity import ExpectKAnonymity
 from clearhouse.validation.custom.expect_l_diversity import ExpectLDiversity
 from clearhouse.validation.custom.expect_label_parity_across_groups import ExpectLabelParityAcrossGroups
+from clearhouse.validation.custom.expect_no_own_identifiers import ExpectNoOwnIdentifiers
 from clearhouse.validation.custom.expect_no_residual_pii import ExpectNoResidualPii
 
 #: expectation type → class, for every custom expectation
@@ -25,6 +26,7 @@ CUSTOM_EXPECTATIONS = {
         ExpectKAnonymity,
         ExpectLDiversity,
         ExpectNoResidualPii,
+        ExpectNoOwnIdentifiers,
         ExpectColumnsToBeAbsent,
     )
 }
@@ -37,5 +39,6 @@ __all__ = [
     "ExpectKAnonymity",
     "ExpectLDiversity",
     "ExpectLabelParityAcrossGroups",
+    "ExpectNoOwnIdentifiers",
     "ExpectNoResidualPii",
 ]

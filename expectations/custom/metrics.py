@@ -21,7 +21,8 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
 from clearhouse.privacy import risk
-from clearhouse.validation.residual import get_residual_detector
+from clearhouse.privacy.leaks import own_identifier_leaks
+from clearhouse.validation.residual import get_own_identifiers, get_residual_detector
 
 #: metric names, referenced by the expectations
 DISTRIBUTION = "clearhouse.column.distribution"
@@ -29,6 +30,7 @@ K_ANONYMITY = "clearhouse.table.k_anonymity"
 L_DIVERSITY = "clearhouse.table.l_diversity"
 PARITY = "clearhouse.table.label_parity"
 RESIDUAL_PII = "clearhouse.table.residual_pii"
+OWN_IDENTIFIERS = "clearhouse.table.own_identifiers"
 
 
 def _table(execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any]) -> pd.DataFrame:
@@ -203,3 +205,40 @@ class ResidualPii(TableMetricProvider):
             threshold=float(metric_value_kwargs["threshold"]),
             sample=int(metric_value_kwargs["sample"] or 0),
         )
+
+
+# ------------------------------------------------------------------------- the rows' own identifiers
+
+
+def scan_own_identifiers(df: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """Each row's own identifier values (injected, from the collected input) looked for in the row's
+    released text; counts only. ``{"reference": False}`` when none were injected or rows do not align."""
+    reference = get_own_identifiers()
+    if reference is None:
+        return {"reference": False, "why": "no identifier values were provided"}
+    if len(reference) != len(df):
+        return {"reference": False, "why": f"{len(reference)} input rows for {len(df)} released rows"}
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"column(s) not in the table: {', '.join(missing)}")
+    texts = {c: [None if pd.isna(v) else str(v) for v in df[c].tolist()] for c in columns}
+    return {"reference": True, **own_identifier_leaks(reference, texts).to_dict()}
+
+
+class OwnIdentifiers(TableMetricProvider):
+    """Rows whose released text still holds one of their own identifier values."""
+
+    metric_name = OWN_IDENTIFIERS
+    value_keys = ("column_list",)
+
+    @metric_value(engine=PandasExecutionEngine)
+    def _pandas(
+        cls,  # noqa: N805 - GX metric functions take the provider class first
+        execution_engine: PandasExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> dict[str, Any]:
+        df = _table(execution_engine, metric_domain_kwargs)
+        return scan_own_identifiers(df, list(metric_value_kwargs["column_list"]))

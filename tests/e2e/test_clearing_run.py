@@ -232,7 +232,7 @@ def test_rerunning_tasks_of_the_cleared_run_through_airflow_changes_nothing(run:
     [entry] = [v for v in json.loads(run.cli("status", "--json").stdout) if v["version"] == version]
     release = run.home / "zones" / "cleared" / "support_tickets" / version / "data.parquet"
     before = hashlib.sha256(release.read_bytes()).hexdigest()
-    env = airflow_env(load_settings(run.env))
+    env = {**run.env, **airflow_env(load_settings(run.env))}  # the run's master key, Airflow's settings
     airflow = str(Path(sys.executable).with_name("airflow"))
     for task in ("validate", "release"):
         out = subprocess.run(
@@ -244,6 +244,7 @@ def test_rerunning_tasks_of_the_cleared_run_through_airflow_changes_nothing(run:
             timeout=600,
         )
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        assert "'rerun': True, 'state': 'cleared'" in out.stdout, out.stdout[-3000:]
     [after] = [v for v in json.loads(run.cli("status", "--json").stdout) if v["version"] == version]
     assert after["state"] == "cleared"
     assert hashlib.sha256(release.read_bytes()).hexdigest() == before

@@ -257,6 +257,7 @@ def test_custom_types_resolve_by_name_from_suite_json() -> None:
         "expect_k_anonymity",
         "expect_l_diversity",
         "expect_no_residual_pii",
+        "expect_no_own_identifiers",
         "expect_columns_to_be_absent",
     }
     for name, cls in CUSTOM_EXPECTATIONS.items():

@@ -90,6 +90,8 @@ def _raw(cleared: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run(tmp_path: Path, cleared: Any, policy: Policy, **kwargs: Any) -> Any:
+    # the collected input the pipeline always passes: its identifier values feed expect_no_own_identifiers
+    kwargs.setdefault("raw", _raw(cleared if isinstance(cleared, pd.DataFrame) else cleared.to_pandas()))
     return validate_version(
         cleared,
         policy,
@@ -128,7 +130,9 @@ def test_clean_version_passes(tmp_path: Path, regex_detector: Any, no_network: N
 
 def test_critical_failure_fails_the_gate_and_names_the_check(tmp_path: Path, regex_detector: Any) -> None:
     cleared = _cleared(message=f"reach me at {PLANTED_EMAIL}")
-    outcome = _run(tmp_path, cleared, _policy(), detector=regex_detector)
+    # someone else's address in the text: the detector's finding, not the row's own identifier
+    raw = cleared.assign(name="Other Person", email="other@example.net")
+    outcome = _run(tmp_path, cleared, _policy(), detector=regex_detector, raw=raw)
     assert not outcome.passed
     [line] = outcome.failed_critical
     assert line.startswith("expect_no_residual_pii(message): 12 of 12 scanned value(s) hold residual PII")
@@ -233,3 +237,20 @@ def test_unsafe_version_names_are_refused(tmp_path: Path, version: str) -> None:
             reports_dir=tmp_path,
         )
     assert not list(tmp_path.iterdir())
+
+
+def test_a_rows_own_identifier_in_its_text_fails_without_any_detector(tmp_path: Path, regex_detector: Any) -> None:
+    # the detector sees nothing (the leaked value is a name), the own-identifier check does
+    cleared = _cleared(message="my order is late")
+    cleared.loc[3, "message"] = f"order late, regards {PLANTED_NAME.split(maxsplit=1)[0]}"
+    outcome = _run(tmp_path, cleared, _policy(), detector=regex_detector)
+    assert not outcome.passed
+    [line] = outcome.failed_critical
+    assert line.startswith("expect_no_own_identifiers(message): 1 of 12 row(s) still show their own identifiers")
+    assert PLANTED_NAME.split(maxsplit=1)[0] not in json.dumps(outcome.to_dict())
+
+
+def test_own_identifier_check_fails_closed_without_the_input(tmp_path: Path, regex_detector: Any) -> None:
+    outcome = _run(tmp_path, _cleared(), _policy(), detector=regex_detector, raw=None)
+    assert not outcome.passed
+    assert any("own-identifier check could not run (fail closed)" in line for line in outcome.failed_critical)
