@@ -27,8 +27,9 @@ class MinimiseStageResult:
 def run(ctx: RunContext) -> MinimiseStageResult:
     detect = ctx.read_stage("detect")
     spans = Path(detect["spans_path"]) if detect.get("spans_path") else None
+    rescan = text_detector(ctx) if ctx.policy.detection.rescan_redacted else None
     result = minimise_table(
-        ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised, rescan=text_detector(ctx)
+        ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised, rescan=rescan
     )
     ctx.write_stage("minimise", result.to_dict())
     return MinimiseStageResult(result.rows, list(result.dropped), result.spans_redacted)
