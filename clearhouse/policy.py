@@ -290,8 +290,29 @@ def _line_for(loc: tuple[Any, ...], index: dict[tuple[Any, ...], int]) -> int | 
     return None
 
 
+#: a policy is a page of YAML; anything far larger is a mistake or an attack
+MAX_POLICY_BYTES = 1 << 20
+
+
+def _refuse_aliases(text: str, origin: str) -> None:
+    """YAML anchors and aliases let a few hundred bytes expand to gigabytes ("billion laughs"); a policy
+    never needs them, so the first alias is refused before anything is expanded."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise PolicyError(
+                    f"{origin}: line {line}: YAML aliases (*name) are not allowed in a policy; write the value out"
+                )
+    except yaml.YAMLError:
+        return  # reported with its line by the parser below
+
+
 def parse_policy(text: str, origin: str = "<policy>") -> Policy:
     """Parse and validate policy YAML. Raises :class:`PolicyError` naming field and line."""
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{origin}: policy is larger than {MAX_POLICY_BYTES // 1024} KiB")
+    _refuse_aliases(text, origin)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -321,6 +342,8 @@ def load_policy(path: Path | str) -> Policy:
     """Load a policy file. Missing, unreadable or non-UTF-8 files raise :class:`PolicyError`."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_POLICY_BYTES:
+            raise PolicyError(f"{path}: policy is larger than {MAX_POLICY_BYTES // 1024} KiB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PolicyError(f"policy file not found: {path}") from exc

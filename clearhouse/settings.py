@@ -190,10 +190,10 @@ class Settings(BaseSettings):
     def ensure_dirs(self) -> None:
         """Create the state layout (idempotent)."""
         for path in (self.home, self.airflow_home, self.keys_dir, self.reports_dir):
-            path.mkdir(parents=True, exist_ok=True)
-        self.keys_dir.chmod(0o700)
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.chmod(0o700)  # private to the owner: data, keys, metadata and logs live below
         for zone in ZONES:
-            self.zone(zone).mkdir(parents=True, exist_ok=True)
+            self.zone(zone).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def to_env(self) -> dict[str, str]:
         """The variables that reproduce these settings in a child process (Airflow tasks).

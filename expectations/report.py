@@ -196,4 +196,4 @@ def write_privacy_report(
         report_dir=path.parent,
         ledger=ledger,
     )
-    return write_text_atomically(path, html)
+    return write_text_atomically(path, html, mode=0o600)

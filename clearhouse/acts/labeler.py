@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from clearhouse.catalog import Catalog, VersionInfo
-from clearhouse.errors import ClearhouseError, ReleaseRefused
+from clearhouse.errors import ClearhouseError, ConfigError, ReleaseRefused
 from clearhouse.files import sha256_file
 from clearhouse.governance.record import act
 from clearhouse.governance.verify import verify
@@ -56,7 +56,10 @@ def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, act
         )
     source = VersionPaths(settings, dataset, info.version).cleared
     manifest = verify_release(source)
-    target = to.expanduser().resolve() / dataset / info.version
+    base = to.expanduser().resolve()
+    if base.exists() and not base.is_dir():
+        raise ConfigError(f"--to {base} exists and is not a folder; nothing was written")
+    target = base / dataset / info.version
     if target.exists() and any(target.iterdir()):
         raise ReleaseRefused(f"{target} already exists and is not empty; choose another --to")
     target.mkdir(parents=True, exist_ok=True)

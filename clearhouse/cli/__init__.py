@@ -18,6 +18,7 @@ unknown dataset or version, missing file — nothing ran); 130 interrupted.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Sequence
@@ -78,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (documented in the module docstring)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+    # Everything this process and its children (the Airflow run) write under the state directory —
+    # data, catalog, ledger, keys, logs, reports — is private to its owner.
+    os.umask(0o077)
     command = typer.main.get_command(app)
     try:
         result = command.main(

@@ -68,7 +68,7 @@ def write_public_key(settings: Settings) -> Path:
     """Pin the ledger's public key next to the keyring (``init``); idempotent."""
     path = settings.keys_dir / PUBLIC_KEY_FILE
     path.write_text(signer_for(settings).public_key_b64() + "\n", encoding="utf-8")
-    path.chmod(0o644)
+    path.chmod(0o600)
     return path
 
 

@@ -54,6 +54,9 @@ def land(source: Path, landing_dir: Path, fmt: str, encoding: str) -> tuple[Path
 
     Text formats are checked for valid encoding while copying, so a bad byte is reported with its offset.
     """
+    if source.is_symlink():
+        # what a link points to can change between the check and the copy, or point anywhere
+        raise IngestError(f"input is a symbolic link, which is refused: {source}; name the file itself")
     if not source.exists():
         raise IngestError(f"input not found: {source}")
     if not source.is_file():
@@ -83,7 +86,7 @@ def land(source: Path, landing_dir: Path, fmt: str, encoding: str) -> tuple[Path
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 raise IngestError(f"{source.name}: truncated {encoding} sequence at end of file") from None
-    target.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    target.chmod(stat.S_IRUSR)  # read-only, and the owner's only
     return target, digest.hexdigest(), size
 
 
@@ -150,7 +153,7 @@ def make_read_only_copy(src: Path, dst: Path) -> None:
     """Copy a file and make the copy read-only (used for cleared outputs)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
-    dst.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    dst.chmod(stat.S_IRUSR)
 
 
 INPUTS = ("source",)

@@ -64,7 +64,7 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     }
     write_json(tmp / "manifest.json", manifest)
     for p in tmp.iterdir():
-        p.chmod(0o444)
+        p.chmod(0o400)  # read-only, the owner's only (labelers get copies through `pull`)
     tmp.rename(target)
     return manifest
 

@@ -110,3 +110,4 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run"]) == 2
     assert main(["no-such-command"]) == 2
     assert main(["sample", "support-tickets", "--rows", "0", "--out", "x.csv"]) == 2
+

@@ -242,3 +242,14 @@ def test_rerunning_tasks_of_a_finished_version_changes_nothing(copy: tuple[Setti
     kinds = [e.kind for e in ledger_for(s).entries(version=c.version)]
     assert kinds[-3:] == ["rerun", "rerun", "rerun"]
     assert verify(s).ok
+
+
+def test_pull_to_an_existing_file_is_a_clear_error(copy: tuple[Settings, Cleared], tmp_path: Path) -> None:
+    from clearhouse.errors import ConfigError
+
+    s, c = copy
+    a_file = tmp_path / "labeling.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(ConfigError, match="exists and is not a folder; nothing was written"):
+        pull(s, "support_tickets", c.version, a_file)
+    assert a_file.read_text() == "not a folder"

@@ -10,7 +10,7 @@ import pytest
 
 from clearhouse.errors import IngestError
 from clearhouse.policy import Policy, parse_policy
-from clearhouse.stages.ingest import ingest
+from clearhouse.stages.ingest import ingest, land
 
 POLICY = """\
 id: people
@@ -123,3 +123,13 @@ def test_undeclared_columns_can_be_dropped_by_policy(tmp_path: Path) -> None:
     result = ingest(src, policy, landing_dir=tmp_path / "l", work_dir=tmp_path / "w")
     assert result.dropped_undeclared == ["ssn"]
     assert pq.read_table(result.ingested_path).column_names == ["id", "name", "note"]
+
+
+def test_a_symlinked_source_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("a\n1\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    with pytest.raises(IngestError, match="symbolic link"):
+        land(link, tmp_path / "landing", "csv", "utf-8")
+    assert not (tmp_path / "landing" / "raw.csv").exists()

@@ -137,3 +137,18 @@ def test_expectation_column_lists_are_checked() -> None:
     text = BASE + "expectations:\n  - {type: expect_k_anonymity, quasi_identifiers: [id, zip], k: 5}\n"
     with pytest.raises(PolicyError, match="undeclared column 'zip'"):
         parse_policy(text)
+
+
+def test_yaml_aliases_are_refused_before_anything_expands() -> None:
+    # nine levels of nine: billions of elements if expanded; refused at the first alias, in milliseconds
+    levels = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    levels += [f"l{i}: &l{i} [{','.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9)]
+    with pytest.raises(PolicyError, match=r"p.yaml: line 2: YAML aliases \(\*name\) are not allowed"):
+        parse_policy("\n".join(levels) + "\n", "p.yaml")
+
+
+def test_oversized_policy_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * (1 << 20) + "\nid: a\n")
+    with pytest.raises(PolicyError, match="larger than 1024 KiB"):
+        load_policy(big)

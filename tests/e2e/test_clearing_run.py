@@ -100,6 +100,18 @@ def test_run_clears_the_version(run: Run) -> None:
     assert "Failed to import plugin" not in log and "[error" not in log
 
 
+def test_everything_under_the_state_directory_is_private(run: Run) -> None:
+    # data zones, catalog and ledger, keys, Airflow's DB and logs, reports: nobody but the owner reads them
+    # (the suites folder sits here only because this test points CLEARHOUSE_SUITES at it: suites are
+    # reviewable configuration generated from the policy, no data)
+    exposed = [
+        str(p.relative_to(run.home))
+        for p in run.home.rglob("*")
+        if not p.is_symlink() and p.stat().st_mode & 0o077 and p.relative_to(run.home).parts[0] != "suites"
+    ]
+    assert exposed == []
+
+
 def test_raw_input_untouched_and_landed_read_only(run: Run) -> None:
     assert hashlib.sha256(run.source.read_bytes()).hexdigest() == run.source_sha
     landing = next((run.home / "zones" / "landing" / "support_tickets").glob("*/raw.csv"))
