@@ -174,11 +174,16 @@ def read_corpus(name: str, limit: int | None, half: str = "report") -> Iterator[
         yield doc
 
 
-def clearhouse_detector(model: str, countries: list[str]) -> Callable[[list[str]], list[Spans]]:
+#: the opt-in detection profile each domain is scored with (the others run the general default)
+PROFILES = {"clinical": ("clinical",)}
+
+
+def clearhouse_detector(model: str, countries: list[str], profiles: tuple[str, ...] = ()
+                        ) -> Callable[[list[str]], list[Spans]]:
     from clearhouse.policy import Detection
     from clearhouse.privacy.detection.text import PresidioTextDetector
 
-    detector = PresidioTextDetector(Detection(countries=countries), model)
+    detector = PresidioTextDetector(Detection(countries=countries), model, profiles=profiles)
 
     def run(texts: list[str]) -> list[Spans]:
         return [[(s.start, s.end) for s in spans] for spans in detector.detect_many(texts)]
@@ -242,17 +247,18 @@ def main(argv: list[str] | None = None) -> int:
     from clearhouse.config import load_settings
 
     model = load_settings().spacy_model
-    detectors: dict[str, Callable[[list[str]], list[Spans]]] = {
-        "clearhouse": clearhouse_detector(model, args.countries.split(","))
-    }
-    if not args.no_vanilla:
-        detectors["vanilla"] = vanilla_detector(model)
-    print(f"spaCy model: {model}; Clearhouse countries: {args.countries}; threshold 0.5; "
+    countries = args.countries.split(",")
+    vanilla = None if args.no_vanilla else vanilla_detector(model)
+    print(f"spaCy model: {model}; Clearhouse countries: {args.countries}; threshold 0.5; profiles: "
+          + ", ".join(f"{d}: {'+'.join(p)}" for d, p in PROFILES.items()) + " (other domains: none); "
           "vanilla = default AnalyzerEngine (all default recognizers, default threshold); "
           f"half: {args.half}")
     summary: dict[str, dict[str, Score]] = {}
     for corpus in args.corpus or CORPORA:
         docs = list(read_corpus(corpus, args.limit, args.half))
+        detectors = {"clearhouse": clearhouse_detector(model, countries, PROFILES.get(DOMAINS[corpus], ()))}
+        if vanilla is not None:
+            detectors["vanilla"] = vanilla
         summary[corpus] = {name: evaluate(run, docs) for name, run in detectors.items()}
         report(corpus, summary[corpus])
     return summarise(summary)
