@@ -155,7 +155,9 @@ def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> l
     """PERSON candidates in ALL-CAPS texts: NER (trained on cased text) reads a title-cased copy; only
     names of two or more uncommon words are kept, because every capitalised word now looks like one."""
     out: list[list[Candidate]] = []
-    for doc in nlp.pipe([title_copy(t) for t in texts], batch_size=batch_size):
+    # (``doc.text`` rebuilds the whole string on every access: read the copies we made instead)
+    copies = [title_copy(t) for t in texts]
+    for document, doc in zip(copies, nlp.pipe(copies, batch_size=batch_size), strict=True):
         spans: list[Candidate] = []
         for ent in doc.ents:
             if ent.label_ != "PERSON":
@@ -177,8 +179,8 @@ def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> l
             end = start + len(text)
             # a shouted name stands on its own (a signature, a list item, "…, ANNA KOWALSKI."):
             # title-cased clinical or technical phrases sit inside sentences
-            if not (_STANDS_BEFORE.search(doc.text[max(0, start - 4):start] or "")
-                    and _STANDS_AFTER.match(doc.text[end:end + 4])):
+            if not (_STANDS_BEFORE.search(document[max(0, start - 4):start] or "")
+                    and _STANDS_AFTER.match(document[end:end + 4])):
                 continue
             spans.append(Candidate(start, end, "PERSON", 0.7))
         out.append(spans)
@@ -210,7 +212,8 @@ def _ordinary_word(word: str) -> bool:
 def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> list[list[Candidate]]:
     """Entity candidates per text, offsets into the given strings."""
     out: list[list[Candidate]] = []
-    for doc in nlp.pipe(texts, batch_size=batch_size):
+    # (``doc.text`` rebuilds the whole string on every access: read the given strings instead)
+    for document, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=True):
         spans: list[Candidate] = []
         for ent in doc.ents:
             mapped = NER_LABELS.get(ent.label_)
@@ -232,13 +235,13 @@ def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> 
                 lead = _LEADING_COMMON.match(text)
             end = start + len(text)
             if entity == "DATE_TIME":
-                if _CALENDAR.search(text) and not _clock_time(text, doc.text, start):
+                if _CALENDAR.search(text) and not _clock_time(text, document, start):
                     spans.append(Candidate(start, end, entity, score))
                 continue
             if entity == "PERSON":
                 lo, hi = trim_caps(text)
                 start, end, text = start + lo, start + hi, text[lo:hi]
-            if not text or not _name_shaped(text, doc.text, start, end, entity):
+            if not text or not _name_shaped(text, document, start, end, entity):
                 continue
             words = _ANY_WORD.findall(text)
             if _vocabulary(words, entity):

@@ -32,6 +32,7 @@ from clearhouse.policy import Detection
 from clearhouse.privacy.detection.lexicons import frequent_surname
 from clearhouse.privacy.detection.lexicons import preload as preload_lexicons
 from clearhouse.privacy.detection.ner import load_ner, ner_candidates, shouted_names
+from clearhouse.privacy.detection.offline import ensure_offline
 from clearhouse.privacy.detection.profiles import vocabulary as profile_vocabulary
 from clearhouse.privacy.detection.recognizers import build_recognizers
 from clearhouse.privacy.detection.recognizers.base import (
@@ -54,8 +55,14 @@ _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
 #: entity types a declared vocabulary can rule out (names, places, organisations, groups)
 _VOCABULARY_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
 _VOCAB_WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
+#: long texts are read in windows of this many characters, overlapping by ``_OVERLAP`` (so time per
+#: character stays flat however long a cell is, and no pattern ever sees more than one window)
+_WINDOW = 4_000
+_OVERLAP = 400
 #: texts per worker task; large enough to amortise inter-process transfer
 _CHUNK = 256
+#: characters per worker task: the windows of one long cell are spread over the workers too
+_CHUNK_CHARS = 100_000
 
 
 _ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "ZIP_CODE", "LOCATION"})
@@ -179,6 +186,43 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _chunks(strings: list[str]) -> list[list[str]]:
+    """Worker tasks: runs of at most ``_CHUNK`` texts or ``_CHUNK_CHARS`` characters, in order."""
+    out: list[list[str]] = [[]]
+    chars = 0
+    for t in strings:
+        if out[-1] and (len(out[-1]) >= _CHUNK or chars + len(t) > _CHUNK_CHARS):
+            out.append([])
+            chars = 0
+        out[-1].append(t)
+        chars += len(t)
+    return out
+
+
+def windows(text: str, size: int = _WINDOW, overlap: int = _OVERLAP) -> list[tuple[int, int]]:
+    """``(start, end)`` windows covering ``text``: at most ``size`` characters each, each overlapping the
+    previous by at least ``overlap`` characters (a span shorter than the overlap lies whole in one of
+    them), cut at a line break or a space where one is near so that words stay whole."""
+    n = len(text)
+    if n <= size:
+        return [(0, n)]
+    out: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end = min(n, start + size)
+        if end < n:
+            floor = start + size // 2
+            cut = max(text.rfind("\n", floor, end), text.rfind(" ", end - overlap // 2, end))
+            if cut > floor:
+                end = cut
+        out.append((start, end))
+        if end >= n:
+            return out
+        nxt = end - overlap
+        space = text.rfind(" ", nxt - overlap // 2, nxt)
+        start = space + 1 if space > start else nxt
+
+
 class PresidioTextDetector:
     """The detector the pipeline applies to free-text columns (and ``scan-text`` uses).
 
@@ -206,6 +250,7 @@ class PresidioTextDetector:
         named = getattr(cfg, "profile", None)
         wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
         self.vocabulary = profile_vocabulary(tuple(dict.fromkeys(wanted_profiles)))
+        ensure_offline()  # (the pattern recognizers use tldextract too, with or without the model)
         self.nlp = load_ner(model_name) if use_ner else None
         preload_lexicons()
         if processes is None:
@@ -308,10 +353,17 @@ class PresidioTextDetector:
         todo = [(i, t) for i, t in enumerate(items) if t is not None and t.strip()]
         if not todo:
             return out
-        strings = [t for _, t in todo]
+        # long texts become overlapping windows, detected like short texts (batched, in parallel);
+        # their spans are shifted back and merged, so a span seen twice in an overlap counts once
+        pieces: list[tuple[int, int]] = []  # (index into todo, offset into that text)
+        strings = []
+        for k, (_, t) in enumerate(todo):
+            for start, end in windows(t):
+                pieces.append((k, start))
+                strings.append(t[start:end])
         try:
-            if self.processes > 1 and len(strings) >= 2 * _CHUNK and "fork" in multiprocessing.get_all_start_methods():
-                chunks = [strings[i:i + _CHUNK] for i in range(0, len(strings), _CHUNK)]
+            chunks = _chunks(strings)
+            if self.processes > 1 and len(chunks) >= 2 and "fork" in multiprocessing.get_all_start_methods():
                 results: list[list[Span]] = []
                 for part, (n_texts, n_ner) in self._executor().map(_work, chunks):
                     results += part
@@ -324,8 +376,11 @@ class PresidioTextDetector:
         except Exception as exc:
             # Fail closed: a detector crash must stop the release, and never quote the text.
             raise DetectionError(f"free-text detection failed: {type(exc).__name__}") from exc
-        for (i, _), spans in zip(todo, results, strict=True):
-            out[i] = spans
+        gathered: list[list[Span]] = [[] for _ in todo]
+        for (k, offset), spans in zip(pieces, results, strict=True):
+            gathered[k] += (Span(s.start + offset, s.end + offset, s.entity_type, s.score) for s in spans)
+        for k, (i, text) in enumerate(todo):
+            out[i] = merge_spans(gathered[k], text) if len(text) > _WINDOW else gathered[k]
         return out
 
 
