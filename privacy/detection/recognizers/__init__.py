@@ -12,6 +12,7 @@ from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
 from clearhouse.privacy.detection.recognizers.age import AgeRecognizer
 from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.closing_name import ClosingNameRecognizer
 from clearhouse.privacy.detection.recognizers.context_id import ContextIdRecognizer
 from clearhouse.privacy.detection.recognizers.date import DateRecognizer
 from clearhouse.privacy.detection.recognizers.facility import FacilityRecognizer
@@ -36,6 +37,7 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "title_name": TitleNameRecognizer,
     "name_cue": NameCueRecognizer,
     "signature_name": SignatureNameRecognizer,
+    "closing_name": ClosingNameRecognizer,
     "initial_name": InitialNameRecognizer,
     "gazetteer_name": GazetteerNameRecognizer,
     "gazetteer_place": GazetteerPlaceRecognizer,

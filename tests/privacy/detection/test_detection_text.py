@@ -355,3 +355,22 @@ def test_long_cell_with_ner_matches_short_pieces(model_name: str) -> None:
     names = [s for s in spans if text[s.start:s.end] == "Marta Quillon"]
     assert len(names) == text.count("Marta Quillon")
     assert elapsed < 180, f"{elapsed:.0f}s for 300 kB"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # reference, case, file and application numbers with slashes or dashes beside a context word
+    ("Please quote ref no. 2023/45-A in all letters.", "2023/45-A"),
+    ("This is about case 12-3456 which was heard last week.", "12-3456"),
+    ("Application number: 77/2019/XK was refused.", "77/2019/XK"),
+    # initials used as a name after an honorific
+    ("I spoke to Mr D.R. about the fence.", "D.R."),
+    ("Mrs G. was not at home when we called.", "G."),
+    # places with diacritics and outside the US
+    ("We moved from Kraków to Münster last spring.", "Münster"),
+    ("The office in São Paulo sent it to Łódź.", "Łódź"),
+    # a full name alone after the last sentence, a given name from outside the US census
+    ("I returned the blender two weeks ago and still no refund. Thandiwe Nkosi", "Thandiwe Nkosi"),
+])
+def test_general_kinds(us_detector: PresidioTextDetector, text: str, want: str) -> None:
+    got = spans_text(us_detector, text)
+    assert any(want in k for k in got), sorted(got)
