@@ -51,7 +51,6 @@ _WEAK_IDS = frozenset({"UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASS
                        "MEDICAL_LICENSE", "ZIP_CODE", "ID_NUMBER", "DATE_TIME"})
 _STRONG = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS"})
 _CAP_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
-_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
 #: entity types a declared vocabulary can rule out (names, places, organisations, groups)
 _VOCABULARY_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
 _VOCAB_WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
@@ -229,8 +228,7 @@ class PresidioTextDetector:
     ``processes`` > 1 runs large batches in forked worker processes (default: ``CLEARHOUSE_DETECT_PROCESSES``
     or the CPU count, at most 4); ``use_ner=False`` gives a pattern-only detector. ``profiles`` names
     opt-in domain vocabularies (``privacy/detection/profiles/``; also read from the policy's
-    ``detection.profile`` when the policy model has one): a name-type hit made only of their words is
-    dropped.
+    ``detection.profile`` when the policy model has one): a name-type hit loses the words they declare.
     """
 
     def __init__(self, cfg: Detection, model_name: str, *, batch_size: int = 128,
