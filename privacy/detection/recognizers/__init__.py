@@ -29,6 +29,7 @@ from clearhouse.privacy.detection.recognizers.signature_name import SignatureNam
 from clearhouse.privacy.detection.recognizers.street_address import StreetAddressRecognizer
 from clearhouse.privacy.detection.recognizers.title_name import TitleNameRecognizer
 from clearhouse.privacy.detection.recognizers.url import UrlRecognizer
+from clearhouse.privacy.detection.recognizers.username import UsernameRecognizer
 
 __all__ = ["RECOGNIZERS", "Candidate", "TextRecognizer", "build_recognizers"]
 
@@ -44,6 +45,7 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "facility": FacilityRecognizer,
     "org_suffix": OrganisationSuffixRecognizer,
     "url": UrlRecognizer,
+    "username": UsernameRecognizer,
     "context_id": ContextIdRecognizer,
     "date": DateRecognizer,
     "age": AgeRecognizer,
