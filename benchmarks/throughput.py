@@ -14,7 +14,13 @@ counts as found when a predicted span overlaps it. Both detectors are scored on 
 
 NER floor: the spaCy model alone (only its ``ner`` pipe) over the message column with ``nlp.pipe``.
 
+Long cells: one free-text cell of 10 kB, 1 MB and 10 MB (a pasted text repeating one sentence with a
+name, an email and a phone number), detected with the model and with patterns only; seconds per MB
+should stay flat as the cell grows. ``--long-cell-sample-mb`` times only that many MB of the largest
+cell(s) and says so; ``--long-cells-only`` skips the table benchmarks.
+
     .venv/bin/python benchmarks/throughput.py [--rows 20000] [--vanilla-rows 1000] [--memory-rows 200000]
+        [--long-cells 10k,1M,10M] [--long-cell-sample-mb N] [--long-cells-only]
 """
 
 from __future__ import annotations
@@ -216,6 +222,42 @@ def ner_floor(rows: int) -> dict[str, float]:
     return {"msgs_per_s_1proc": one, "msgs_per_s_all_cores_ideal": one * (os.cpu_count() or 1)}
 
 
+#: one pasted sentence (invented) with a name, an email and a phone number
+LONG_CELL_SENTENCE = ("Order notes pasted from the old system: the customer, Marta Quillon, asked us to write to "
+                      "marta.quillon@example.org or to call 415-555-0199 once the part has shipped.\n")
+
+
+def _size(text: str) -> int:
+    units = {"k": 1_000, "m": 1_000_000}
+    text = text.strip().lower()
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+
+
+def long_cells(sizes: list[int], sample_mb: float | None) -> None:
+    """Seconds per MB of one free-text cell as it grows (with the model, and patterns only)."""
+    from clearhouse.config import load_settings
+
+    from clearhouse.policy import Detection
+    from clearhouse.privacy.detection.text import PresidioTextDetector
+
+    model = load_settings().spacy_model
+    print(f"long cells  one cell of a pasted text repeating one {len(LONG_CELL_SENTENCE)}-character sentence "
+          f"(a name, an email, a phone number); {os.cpu_count()} CPUs")
+    for use_ner in (True, False):
+        detector = PresidioTextDetector(Detection(countries=["US"]), model, use_ner=use_ner)
+        detector.detect_many([LONG_CELL_SENTENCE])  # warm up (model, lists, worker pool)
+        for size in sizes:
+            timed = size if sample_mb is None else min(size, int(sample_mb * 1_000_000))
+            cell = (LONG_CELL_SENTENCE * (timed // len(LONG_CELL_SENTENCE) + 1))[:timed]
+            t0 = time.perf_counter()
+            (spans,) = detector.detect_many([cell])
+            seconds = time.perf_counter() - t0
+            note = "" if timed == size else f"  (timed on the first {timed / 1e6:g} MB of it: the whole cell is slow)"
+            print(f"  {'NER + patterns' if use_ner else 'patterns only ':<14}  cell {size / 1e6:>8.3f} MB  "
+                  f"{seconds:>8.2f} s  {seconds / (timed / 1e6):>7.1f} s/MB  {len(spans)} spans{note}")
+        detector.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=20_000)
@@ -223,7 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-rows", type=int, default=200_000, help="0 skips the memory check")
     parser.add_argument("--no-vanilla", action="store_true")
     parser.add_argument("--whole-run-rows", type=int, default=20_000, help="0 skips the whole `clearhouse run`")
+    parser.add_argument("--long-cells", default="10k,1M,10M", help="cell sizes for seconds per MB ('' skips)")
+    parser.add_argument("--long-cell-sample-mb", type=float, default=None,
+                        help="time at most this many MB of each long cell (reported when used)")
+    parser.add_argument("--long-cells-only", action="store_true")
     args = parser.parse_args(argv)
+
+    sizes = [_size(s) for s in args.long_cells.split(",") if s.strip()]
+    if args.long_cells_only:
+        long_cells(sizes, args.long_cell_sample_mb)
+        return 0
 
     print(f"support tickets, policy {POLICY.relative_to(REPO)}, {os.cpu_count()} CPUs")
     ours_mixed = in_subprocess(args.rows, True)
@@ -274,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"memory      peak RSS {ours_mixed['peak_rss_mb']:.0f} MB at {args.rows} rows, "
               f"{big['peak_rss_mb']:.0f} MB at "
               f"{args.memory_rows} rows ({ratio:.2f}x; {big['rows_per_s']:.0f} rows/s)")
+    if sizes:
+        long_cells(sizes, args.long_cell_sample_mb)
     return 0
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from clearhouse.catalog import Catalog
-from clearhouse.errors import IngestError
+from clearhouse.errors import IngestError, PolicyError
 from clearhouse.files import read_json, write_json
 from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
 from clearhouse.lineage.stage_runs import VersionLineage, dag_run_event
 from clearhouse.policy import Policy, load_policy
+from clearhouse.privacy.detection.profiles import available_profiles
 from clearhouse.privacy.minimise import validate_treatments
 from clearhouse.settings import Settings, load_settings
 from clearhouse.zones import VersionPaths, new_version_id
@@ -76,12 +77,23 @@ class RunContext:
         return data
 
 
+def check_profiles(policy: Policy, origin: Path) -> None:
+    """A policy may only name detection profiles that ship with Clearhouse (checked before a run)."""
+    unknown = [p for p in policy.detection.profile if p not in available_profiles()]
+    if unknown:
+        raise PolicyError(
+            f"{origin}: detection.profile: unknown profile(s) {', '.join(map(repr, unknown))}; "
+            f"available: {', '.join(available_profiles())}"
+        )
+
+
 def prepare_check(
     policy_path: Path, source: Path | None, settings: Settings, *, require_source: bool = True
 ) -> tuple[Policy, Path]:
     """Everything that can be checked before a run starts: policy, treatments, source file."""
     policy = load_policy(policy_path)
     validate_treatments(policy)
+    check_profiles(policy, policy_path)
     src = source.expanduser().resolve() if source else policy.source_path(policy_path.resolve(), settings.home)
     if require_source and not src.is_file():
         raise IngestError(f"input not found: {src}")
@@ -103,6 +115,7 @@ def prepare(
     policy_path = Path(policy_path).resolve()
     policy = load_policy(policy_path)
     validate_treatments(policy)
+    check_profiles(policy, policy_path)
     src = Path(source).expanduser().resolve() if source else policy.source_path(policy_path, settings.home)
     ctx = RunContext(settings, policy_path, policy, version or new_version_id(), src, run_id, task_try_run_id())
     ctx.catalog.register_dataset(

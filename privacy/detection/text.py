@@ -6,10 +6,9 @@ Pipeline per text:
 1. Every applicable recognizer (Presidio's country-scoped pattern recognizers with their validators,
    Clearhouse's recognizers, the policy's own) returns candidates; context words in a window around
    a candidate raise its score (lower-cased, so ALL-CAPS and lower-case text behave alike).
-2. NER runs only where it can change the result: on mixed-case texts that still hold a capitalised
-   word outside what the patterns found and outside sentence starts, and on ALL-CAPS texts with two
-   uncommon words side by side (read from a title-cased copy, names only). A model trained on cased
-   text finds nothing in lower-case text, so that is left to the cue-based recognizers.
+2. NER runs only where it can change the result: on texts that still hold a word outside what the
+   patterns found, in any case (the model tags lower-case and all-capitals words too); ALL-CAPS texts
+   are also read from a title-cased copy (names only).
 3. Candidates below the threshold, outside the requested entities or on the allow list are dropped;
    a name found once is also taken where the text repeats it or lists it with others; weak national-ID
    patterns that coincide with a validated phone or card number are dropped; what remains is merged
@@ -26,11 +25,15 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
 from clearhouse.privacy.detection.lexicons import frequent_surname
 from clearhouse.privacy.detection.lexicons import preload as preload_lexicons
 from clearhouse.privacy.detection.ner import load_ner, ner_candidates, shouted_names
+from clearhouse.privacy.detection.offline import ensure_offline
+from clearhouse.privacy.detection.profiles import vocabulary as profile_vocabulary
 from clearhouse.privacy.detection.recognizers import build_recognizers
 from clearhouse.privacy.detection.recognizers.base import (
     CONTEXT_BOOST,
@@ -49,9 +52,17 @@ _WEAK_IDS = frozenset({"UK_NHS", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASS
                        "MEDICAL_LICENSE", "ZIP_CODE", "ID_NUMBER", "DATE_TIME"})
 _STRONG = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS"})
 _CAP_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
-_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
+#: entity types a declared vocabulary can rule out (names, places, organisations, groups)
+_VOCABULARY_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+_VOCAB_WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
+#: long texts are read in windows of this many characters, overlapping by ``_OVERLAP`` (so time per
+#: character stays flat however long a cell is, and no pattern ever sees more than one window)
+_WINDOW = 4_000
+_OVERLAP = 400
 #: texts per worker task; large enough to amortise inter-process transfer
 _CHUNK = 256
+#: characters per worker task: the windows of one long cell are spread over the workers too
+_CHUNK_CHARS = 100_000
 
 
 _ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "ZIP_CODE", "LOCATION"})
@@ -81,47 +92,11 @@ def merge_spans(spans: Sequence[Span], text: str | None = None) -> list[Span]:
 
 
 def needs_ner(text: str, found: Sequence[Candidate]) -> bool:
-    """Could NER add anything to ``text``? Only for mixed-case text with a capitalised word that no
-    pattern already covers and that is not merely capitalised because it starts a sentence."""
-    case = text_case(text)
-    if case == "lower":
-        return False
+    """Could NER add anything to ``text``? Yes while a word lies outside what the patterns found: the
+    model tags lower-case, sentence-initial and all-capitals words too ("london", "Brown said", "UK"),
+    so neither the case of the text nor a word's position rules it out."""
     covered = sorted((c.start, c.end) for c in found)
-    if case == "upper":
-        return _shouted_pair(text, covered)
-
-    def is_covered(pos: int) -> bool:
-        return any(s <= pos < e for s, e in covered)
-
-    words = list(_CAP_WORD.finditer(text))
-    for i, m in enumerate(words):
-        word = m.group()
-        if not word[0].isupper() or word in {"I", "I'm", "I've", "I'll", "I'd"} or is_covered(m.start()):
-            continue
-        if not _SENTENCE_END.search(text[:m.start()]):
-            return True
-        # sentence-initial: capitalised by position; a name if it is no common English word
-        # ("Odessa lives…", not "Shipping address…") or the next word is capitalised too
-        if not common_word(word):
-            return True
-        if i + 1 < len(words):
-            nxt = words[i + 1]
-            if nxt.group()[0].isupper() and nxt.start() - m.end() <= 2 and not is_covered(nxt.start()):
-                return True
-    return False
-
-
-def _shouted_pair(text: str, covered: list[tuple[int, int]]) -> bool:
-    """In ALL-CAPS text NER is worth it only if two uncommon words stand side by side outside what
-    the patterns found (a name such as "ANNA KOWALSKI")."""
-    prev_end, prev_ok = -10, False
-    for m in _CAP_WORD.finditer(text):
-        ok = (len(m.group()) > 1 and m.group().lower() not in NOT_NAMES
-              and not any(s <= m.start() < e for s, e in covered))
-        if ok and prev_ok and m.start() - prev_end <= 2:
-            return True
-        prev_end, prev_ok = m.end(), ok
-    return False
+    return any(not any(s <= m.start() < e for s, e in covered) for m in _CAP_WORD.finditer(text))
 
 
 def _boost(text: str, cand: Candidate) -> Candidate:
@@ -211,15 +186,55 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _chunks(strings: list[str]) -> list[list[str]]:
+    """Worker tasks: runs of at most ``_CHUNK`` texts or ``_CHUNK_CHARS`` characters, in order."""
+    out: list[list[str]] = [[]]
+    chars = 0
+    for t in strings:
+        if out[-1] and (len(out[-1]) >= _CHUNK or chars + len(t) > _CHUNK_CHARS):
+            out.append([])
+            chars = 0
+        out[-1].append(t)
+        chars += len(t)
+    return out
+
+
+def windows(text: str, size: int = _WINDOW, overlap: int = _OVERLAP) -> list[tuple[int, int]]:
+    """``(start, end)`` windows covering ``text``: at most ``size`` characters each, each overlapping the
+    previous by at least ``overlap`` characters (a span shorter than the overlap lies whole in one of
+    them), cut at a line break or a space where one is near so that words stay whole."""
+    n = len(text)
+    if n <= size:
+        return [(0, n)]
+    out: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end = min(n, start + size)
+        if end < n:
+            floor = start + size // 2
+            cut = max(text.rfind("\n", floor, end), text.rfind(" ", end - overlap // 2, end))
+            if cut > floor:
+                end = cut
+        out.append((start, end))
+        if end >= n:
+            return out
+        nxt = end - overlap
+        space = text.rfind(" ", nxt - overlap // 2, nxt)
+        start = space + 1 if space > start else nxt
+
+
 class PresidioTextDetector:
     """The detector the pipeline applies to free-text columns (and ``scan-text`` uses).
 
     ``processes`` > 1 runs large batches in forked worker processes (default: ``CLEARHOUSE_DETECT_PROCESSES``
-    or the CPU count, at most 4); ``use_ner=False`` gives a pattern-only detector.
+    or the CPU count, at most 4); ``use_ner=False`` gives a pattern-only detector. ``profiles`` names
+    opt-in domain vocabularies (``privacy/detection/profiles/``; also read from the policy's
+    ``detection.profile`` when the policy model has one): a name-type hit loses the words they declare.
     """
 
     def __init__(self, cfg: Detection, model_name: str, *, batch_size: int = 128,
-                 entities: list[str] | None = None, processes: int | None = None, use_ner: bool = True) -> None:
+                 entities: list[str] | None = None, processes: int | None = None, use_ner: bool = True,
+                 profiles: Sequence[str] = ()) -> None:
         self.cfg = cfg
         self.model_name = model_name
         self.batch_size = batch_size
@@ -231,6 +246,10 @@ class PresidioTextDetector:
         ]
         self.allow = frozenset(a.strip().lower() for a in cfg.allow_list)
         self.declared = frozenset(spec.entity for spec in cfg.recognizers)
+        named = getattr(cfg, "profile", None)
+        wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
+        self.vocabulary = profile_vocabulary(tuple(dict.fromkeys(wanted_profiles)))
+        ensure_offline()  # (the pattern recognizers use tldextract too, with or without the model)
         self.nlp = load_ner(model_name) if use_ner else None
         preload_lexicons()
         if processes is None:
@@ -248,14 +267,39 @@ class PresidioTextDetector:
                 out += (_boost(text, c) for c in rec.find(text))
         return out
 
+    def _without_vocabulary(self, text: str, cand: Candidate) -> list[Candidate]:
+        """A name-type hit less the profiles' declared vocabulary: the declared words are cut out and
+        what is left stays as one candidate per run of words ("Foley draining clear urine" keeps
+        "Foley", a census surname no profile may declare). A run of function words alone goes with
+        them ("Patient will continue"); a hit without declared words is left whole ("Will Smith")."""
+        if cand.validated or cand.entity_type not in _VOCABULARY_TYPES:
+            return [cand]
+        words = list(_VOCAB_WORD.finditer(text, cand.start, cand.end))
+        if not any(w.group().lower() in self.vocabulary for w in words):
+            return [cand]
+        out: list[Candidate] = []
+        run: list[re.Match[str]] = []
+        for w in [*words, None]:
+            if w is not None and w.group().lower() not in self.vocabulary:
+                run.append(w)
+                continue
+            if run and not all(r.group().lower() in STOP_WORDS for r in run):
+                out.append(Candidate(run[0].start(), run[-1].end(), cand.entity_type, cand.score,
+                                     cand.context, cand.validated))
+            run = []
+        return out
+
     def _finish(self, text: str, cands: list[Candidate]) -> list[Span]:
         threshold = self.cfg.threshold
         kept = [c for c in cands if c.score >= threshold
                 and (self.entities is None or c.entity_type in self.entities)
                 and (not self.allow or text[c.start:c.end].strip().lower() not in self.allow)]
-        declared = [c for c in kept if c.entity_type in self.declared]
+        if self.vocabulary:
+            kept = [part for c in kept for part in self._without_vocabulary(text, c)]
+        declared = [c for c in cands if c.entity_type in self.declared]
         if declared:
-            # the policy's own recognizers name what they find: a built-in match inside theirs yields
+            # the policy's own recognizers name what they find: a built-in match inside theirs yields,
+            # also where theirs scored below the threshold (the policy has said what that text is)
             kept = [c for c in kept if c.entity_type in self.declared
                     or not any(d.start <= c.start and c.end <= d.end for d in declared)]
         if self.entities is None or "PERSON" in self.entities:
@@ -274,11 +318,11 @@ class PresidioTextDetector:
             todo = [i for i, t in enumerate(texts)
                     if needs_ner(t, [c for c in found[i] if c.score >= self.cfg.threshold])]
             self.stats["ner_texts"] += len(todo)
+            # every text as written (what vanilla Presidio reads), and ALL-CAPS texts also title-cased
             shouted = [i for i in todo if text_case(texts[i]) == "upper"]
-            cased = [i for i in todo if text_case(texts[i]) != "upper"]
-            if cased:
-                for i, cands in zip(cased, ner_candidates(self.nlp, [texts[i] for i in cased],
-                                                          batch_size=self.batch_size), strict=True):
+            if todo:
+                for i, cands in zip(todo, ner_candidates(self.nlp, [texts[i] for i in todo],
+                                                         batch_size=self.batch_size), strict=True):
                     found[i] += cands
             if shouted:
                 for i, cands in zip(shouted, shouted_names(self.nlp, [texts[i] for i in shouted],
@@ -308,10 +352,17 @@ class PresidioTextDetector:
         todo = [(i, t) for i, t in enumerate(items) if t is not None and t.strip()]
         if not todo:
             return out
-        strings = [t for _, t in todo]
+        # long texts become overlapping windows, detected like short texts (batched, in parallel);
+        # their spans are shifted back and merged, so a span seen twice in an overlap counts once
+        pieces: list[tuple[int, int]] = []  # (index into todo, offset into that text)
+        strings = []
+        for k, (_, t) in enumerate(todo):
+            for start, end in windows(t):
+                pieces.append((k, start))
+                strings.append(t[start:end])
         try:
-            if self.processes > 1 and len(strings) >= 2 * _CHUNK and "fork" in multiprocessing.get_all_start_methods():
-                chunks = [strings[i:i + _CHUNK] for i in range(0, len(strings), _CHUNK)]
+            chunks = _chunks(strings)
+            if self.processes > 1 and len(chunks) >= 2 and "fork" in multiprocessing.get_all_start_methods():
                 results: list[list[Span]] = []
                 for part, (n_texts, n_ner) in self._executor().map(_work, chunks):
                     results += part
@@ -324,8 +375,11 @@ class PresidioTextDetector:
         except Exception as exc:
             # Fail closed: a detector crash must stop the release, and never quote the text.
             raise DetectionError(f"free-text detection failed: {type(exc).__name__}") from exc
-        for (i, _), spans in zip(todo, results, strict=True):
-            out[i] = spans
+        gathered: list[list[Span]] = [[] for _ in todo]
+        for (k, offset), spans in zip(pieces, results, strict=True):
+            gathered[k] += (Span(s.start + offset, s.end + offset, s.entity_type, s.score) for s in spans)
+        for k, (i, text) in enumerate(todo):
+            out[i] = merge_spans(gathered[k], text) if len(text) > _WINDOW else gathered[k]
         return out
 
 

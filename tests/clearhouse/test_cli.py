@@ -111,3 +111,14 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["no-such-command"]) == 2
     assert main(["sample", "support-tickets", "--rows", "0", "--out", "x.csv"]) == 2
 
+
+def test_detection_profiles_are_checked_before_a_run(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text()
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(text.replace("  threshold: 0.5\n", "  threshold: 0.5\n  profile: clinical\n"))
+    bad.write_text(text.replace("  threshold: 0.5\n", "  threshold: 0.5\n  profile: [astrology]\n"))
+    assert main(["check-policy", str(good)]) == 0
+    assert main(["check-policy", str(bad)]) == 2
+    assert "detection.profile: unknown profile(s) 'astrology'; available: clinical" in capsys.readouterr().err

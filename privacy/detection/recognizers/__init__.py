@@ -12,6 +12,7 @@ from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
 from clearhouse.privacy.detection.recognizers.age import AgeRecognizer
 from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.closing_name import ClosingNameRecognizer
 from clearhouse.privacy.detection.recognizers.context_id import ContextIdRecognizer
 from clearhouse.privacy.detection.recognizers.date import DateRecognizer
 from clearhouse.privacy.detection.recognizers.facility import FacilityRecognizer
@@ -28,6 +29,7 @@ from clearhouse.privacy.detection.recognizers.signature_name import SignatureNam
 from clearhouse.privacy.detection.recognizers.street_address import StreetAddressRecognizer
 from clearhouse.privacy.detection.recognizers.title_name import TitleNameRecognizer
 from clearhouse.privacy.detection.recognizers.url import UrlRecognizer
+from clearhouse.privacy.detection.recognizers.username import UsernameRecognizer
 
 __all__ = ["RECOGNIZERS", "Candidate", "TextRecognizer", "build_recognizers"]
 
@@ -36,12 +38,14 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "title_name": TitleNameRecognizer,
     "name_cue": NameCueRecognizer,
     "signature_name": SignatureNameRecognizer,
+    "closing_name": ClosingNameRecognizer,
     "initial_name": InitialNameRecognizer,
     "gazetteer_name": GazetteerNameRecognizer,
     "gazetteer_place": GazetteerPlaceRecognizer,
     "facility": FacilityRecognizer,
     "org_suffix": OrganisationSuffixRecognizer,
     "url": UrlRecognizer,
+    "username": UsernameRecognizer,
     "context_id": ContextIdRecognizer,
     "date": DateRecognizer,
     "age": AgeRecognizer,

@@ -18,7 +18,7 @@ from clearhouse.privacy.detection.lexicons import (
     is_medicine,
     is_person_name,
     is_place,
-    place_first_words,
+    is_place_first_word,
 )
 from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
 from clearhouse.privacy.detection.recognizers.words import (
@@ -63,7 +63,7 @@ class GazetteerPlaceRecognizer(TextRecognizer):
     @staticmethod
     def _match(text: str, words: list[re.Match[str]], i: int) -> tuple[int, Candidate] | None:
         first = words[i]
-        if first.group().rstrip(".").lower() not in place_first_words():
+        if not is_place_first_word(first.group().rstrip(".")):
             return None
         context: tuple[bool, bool] | None = None  # (mixed case, after a locative word), once a place matched
         for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):

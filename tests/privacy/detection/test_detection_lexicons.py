@@ -37,6 +37,13 @@ def test_place_list_holds_cities_states_and_counties() -> None:
     assert not lexicons.is_place("the") and not lexicons.is_place("Zzyzxq")
 
 
+def test_places_with_diacritics_match_with_or_without_them() -> None:
+    for name in ("Münster", "Munster", "São Paulo", "Sao Paulo", "Tromsø", "Łódź", "Lodz", "Reykjavík"):
+        assert lexicons.is_place(name), name
+    assert lexicons.is_major_place("Kraków") and lexicons.is_major_place("krakow")
+    assert lexicons.is_place_first_word("São")
+
+
 def test_missing_package_fails_closed() -> None:
     with pytest.raises(DetectionError, match="not installed"):
         lexicons._package_file("clearhouse_no_such_package", "x.txt")

@@ -49,6 +49,18 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("name_cue", "SISTER, COUSINS CAME TODAY", []),
     ("signature_name", "Reviewed and signed. Hermione T. Vasquez, RN", ["Hermione T. Vasquez"]),
     ("signature_name", "the plan was agreed, md to follow", []),
+    # social-media handles, not email addresses or URLs
+    ("username", "RT @quill_writer thanks , and @marta_q too", ["@quill_writer", "@marta_q"]),
+    ("username", "write to marta.q@example.org or see https://example.org/@team", []),
+    ("username", "doors open @ 7:30 and the party is @2pm", []),
+    # a full name alone after the last sentence, given names from anywhere
+    ("closing_name", "The kettle leaks again and nobody answers. Thandiwe Nkosi", ["Thandiwe Nkosi"]),
+    ("closing_name", "still waiting on the parcel\nkwabena mensah", ["kwabena mensah"]),
+    ("closing_name", "Please fix it soon. Ngozi Adaeze Okafor.", ["Ngozi Adaeze Okafor"]),
+    ("closing_name", "Still nothing after two weeks. Best regards", []),
+    ("closing_name", "Thanks for the quick reply. Happy Birthday", []),
+    ("closing_name", "Thandiwe Nkosi wrote to us and we replied quickly", []),
+    ("closing_name", "We moved last year. New York", []),
     ("initial_name", "labs reviewed, K. Brown aware", ["K. Brown"]),
     ("initial_name", "plan per s. okafor rrt", ["s. okafor"]),
     ("initial_name", "urine grew E. coli again", []),

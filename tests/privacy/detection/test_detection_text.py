@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from clearhouse.policy import Detection, RecognizerSpec
 from clearhouse.privacy.detection.ner import (
     _clock_time,
-    _group_word,
-    _positional_label,
     _shouted_name_word,
     shorthand,
     trim_caps,
 )
+from clearhouse.privacy.detection.recognizers.base import Candidate
 from clearhouse.privacy.detection.recognizers.facility import FacilityRecognizer
 from clearhouse.privacy.detection.recognizers.name_cue import NameCueRecognizer
 from clearhouse.privacy.detection.recognizers.title_name import TitleNameRecognizer
@@ -49,7 +50,6 @@ def test_finds_personal_data(us_detector: PresidioTextDetector, text: str, expec
 @pytest.mark.parametrize("text", [
     "The router keeps disconnecting since the update.",
     "please reset my password, it does not work",
-    "PT COMFORTABLE OVERNIGHT. LUNGS CLEAR. WILL CONTINUE TO MONITOR.",
     "Vent settings unchanged at 12/700/.5/5, sats 98%.",
 ])
 def test_leaves_clean_text_alone(us_detector: PresidioTextDetector, text: str) -> None:
@@ -101,10 +101,13 @@ def test_merge_spans_unions_overlaps() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("Please call me back.", False),
-    ("the order never came", False),
     ("I met Rosalind yesterday", True),
     ("Kenji Barlow wrote this", True),
+    # the model tags lower-case and sentence-initial words too: case and position rule nothing out
+    ("flew to quillfield with brown", True),
+    ("Brown called twice.", True),
+    ("415-555-0134", False),
+    ("", False),
 ])
 def test_ner_gate(text: str, expected: bool) -> None:
     assert needs_ner(text, []) is expected
@@ -144,11 +147,8 @@ def test_lower_case_surname_after_a_given_name(us_detector: PresidioTextDetector
     ("Then it rained. Kasimir spoke with the clerk.", "Kasimir", True),
     ("Roxanne is always punctual.", "Roxanne", True),
     ("The form was signed by Ann Lee MD last week.", "Ann Lee", True),
-    # … notation does not: a dose next to a word, shorthand characters, a positional label
+    # … a dose next to a word is positive evidence of a substance
     ("Patient got Brandolex 40 mg at noon and slept.", "Brandolex", False),
-    ("Velorin soft. Tolmex draining.", "Velorin", False),
-    ("Velorin soft. Tolmex draining.", "Tolmex", False),
-    ("Checked Na/K/Cl this morning.", "Na/K", False),
     ("She relies on Desmond for rides.", "Desmond", True),
     # medicine names (from the pinned medicine list) are never people, places or organisations
     ("Given Zolpidem overnight, then Lorazepam.", "Zolpidem", False),
@@ -162,7 +162,9 @@ def test_ner_filters(us_detector: PresidioTextDetector, text: str, want: str, fo
 
 
 @pytest.mark.parametrize(("text", "kept"), [
-    ("Wean ABCD", "Wean"), ("IV Brandname", "Brandname"), ("Ann Lee MD", "Ann Lee"),
+    ("Ann Lee MD", "Ann Lee"), ("Ann Lee RN", "Ann Lee"),
+    # only listed credentials are trimmed: a short upper-case word may be part of a name or a place
+    ("Wean ABCD", "Wean ABCD"), ("IV Brandname", "IV Brandname"),
     ("Kate M Begum", "Kate M Begum"), ("John Smith III", "John Smith III"), ("ABC DEF", "ABC DEF"),
 ])
 def test_trim_caps(text: str, kept: str) -> None:
@@ -173,23 +175,12 @@ def test_trim_caps(text: str, kept: str) -> None:
 @pytest.mark.parametrize(("text", "document", "expected"), [
     ("Brandolex", "Brandolex 40 mg given", True),
     ("Brandolex", "gave 250 ml Brandolex", True),
-    ("Na/K", "Na/K checked", True),
-    ("Plan~", "Plan~ rest", True),
     ("Anna Berg", "Anna Berg called at 4", False),
     ("Smith-Jones", "Smith-Jones replied", False),
 ])
 def test_shorthand(text: str, document: str, expected: bool) -> None:
     start = document.index(text)
     assert shorthand(text, document, start, start + len(text)) is expected
-
-
-@pytest.mark.parametrize(("word", "expected"), [
-    ("Italian", True), ("Japanese", True), ("Czech", True), ("Muslims", True), ("Buddhist", True),
-    ("Saudis", True), ("Iraqis", True), ("Cuban", True), ("Swiss", True),
-    ("Brandolex", False), ("Symptomitis", False), ("Wean", False),
-])
-def test_group_word(word: str, expected: bool) -> None:
-    assert _group_word(word) is expected
 
 
 @pytest.mark.parametrize(("text", "document", "expected"), [
@@ -242,34 +233,144 @@ def test_shouted_name_words_are_no_verbs(us_detector: PresidioTextDetector, word
     assert _shouted_name_word(word) is expected
 
 
-@pytest.mark.parametrize(("document", "word", "expected"), [
-    ("Velorin soft, no pain.", "Velorin", True),           # a label: adjective after it
-    ("Ok. Velorin draining well.", "Velorin", True),       # participle
-    ("Velorin to gravity.", "Velorin", True),              # a label's preposition
-    ("Roxanne is late again.", "Roxanne", False),          # subject + verb
-    ("Kasimir spoke to me.", "Kasimir", False),            # irregular past
-    ("Amelia schmidt here, parcel late.", "Amelia", False),  # lower-case surname
-    ("We met Velorin soft.", "Velorin", False),            # not sentence-initial
-])
-def test_positional_label(us_detector: PresidioTextDetector, document: str, word: str, expected: bool) -> None:
-    start = document.index(word)
-    assert _positional_label(document, start, start + len(word)) is expected
-
-
 @pytest.mark.parametrize(("words", "entity", "vocabulary"), [
     (["Ibuprofen"], "PERSON", True),
-    (["Wrist", "Splint"], "PERSON", True),
-    (["Qty"], "PERSON", True),
+    (["Ibuprofen", "Tablets"], "PERSON", True),
     (["Ngo"], "PERSON", False),            # a short census surname stays a name
     (["Marguerite", "Olsen"], "PERSON", False),
-    (["Shift", "Handover", "Summary"], "ORGANIZATION", True),
     (["Quiet", "River", "Solutions"], "ORGANIZATION", False),
     (["Tallinn"], "ORGANIZATION", False),  # a listed place tagged as an organisation
-    (["Elbow"], "LOCATION", True),
     (["Reading"], "LOCATION", False),
+    # ordinary English words are no evidence: many surnames and places are words
+    (["Brown"], "PERSON", False),
+    (["Rose"], "PERSON", False),
+    (["Wrist", "Splint"], "PERSON", False),
+    (["Elbow"], "LOCATION", False),
 ])
 def test_vocabulary_filter(us_detector: PresidioTextDetector, words: list[str], entity: str,
                            vocabulary: bool) -> None:
     from clearhouse.privacy.detection.ner import _vocabulary
 
     assert _vocabulary(words, entity) is vocabulary
+
+
+# ---------------------------------------------------------------- recall first (synthetic strings only)
+@pytest.mark.parametrize(("text", "want"), [
+    # surnames and places that are English words, lower case, sentence-initial or short
+    ("Brown said the parcel was late again.", "Brown"),
+    ("Flying to the UK next week with Trump fans", "UK"),
+    ("going to london tomorrow", "london"),
+])
+def test_words_and_case_are_no_evidence(us_detector: PresidioTextDetector, text: str, want: str) -> None:
+    (spans,) = us_detector.detect_many([text])
+    start = text.index(want)
+    assert any(s.start <= start < s.end for s in spans) or any(
+        start <= s.start < start + len(want) for s in spans), [text[s.start:s.end] for s in spans]
+
+
+def test_clinical_profile_drops_declared_vocabulary_only(model_name: str) -> None:
+    from clearhouse.privacy.detection.profiles import profile_vocabulary
+
+    vocab = profile_vocabulary("clinical")
+    assert "neuro" in vocab and "npo" in vocab
+    assert "foley" not in vocab  # a frequent census surname is never declared away
+    det = PresidioTextDetector(Detection(countries=["US"]), model_name, processes=1, profiles=("clinical",))
+    cand = Candidate(0, 30, "PERSON", 0.85)
+    text = "Foley draining clear urine now"
+    parts = [text[c.start:c.end] for c in det._without_vocabulary(text, cand)]
+    assert parts == ["Foley"]  # ("now" alone is a function word)
+    text = "Will Smith visited this morning"
+    assert det._without_vocabulary(text, Candidate(0, 10, "PERSON", 0.85)) == [Candidate(0, 10, "PERSON", 0.85)]
+    text = "Patient will continue"
+    assert det._without_vocabulary(text, Candidate(0, len(text), "PERSON", 0.85)) == []
+
+
+def test_unknown_profile_fails_early(model_name: str) -> None:
+    from clearhouse.errors import DetectionError
+
+    with pytest.raises(DetectionError, match="unknown detection profile"):
+        PresidioTextDetector(Detection(), model_name, processes=1, use_ner=False, profiles=("nonesuch",))
+
+
+# ---------------------------------------------------------------- long cells: windows, linear time
+def test_windows_cover_the_text_with_overlap() -> None:
+    from clearhouse.privacy.detection.text import windows
+
+    text = ("word " * 7 + "\n") * 3000
+    got = windows(text, size=4000, overlap=400)
+    assert got[0][0] == 0 and got[-1][1] == len(text)
+    for (a, b), (c, _) in pairwise(got):
+        assert b - a <= 4000 and a < c and b - c >= 400
+        assert text[c - 1] in " \n"  # windows start after a space or line break: words stay whole
+    assert windows("short text") == [(0, 10)]
+
+
+_PASTED = ("Order notes pasted from the old system: the customer, Marta Quillon, asked us to write to "
+           "marta.quillon@example.org or to call 415-555-0199 once the part has shipped.\n")
+
+
+def _long_cell(chars: int) -> str:
+    return (_PASTED * (chars // len(_PASTED) + 1))[:chars]
+
+
+def test_multi_megabyte_cell_is_linear(model_name: str) -> None:
+    """A pasted text repeating one sentence (a name, an email, a phone number) is read in windows:
+    every repetition is found, with offsets into the original string, in bounded time."""
+    import time
+
+    det = PresidioTextDetector(Detection(countries=["US"]), model_name, processes=2, use_ner=False)
+    try:
+        text = _long_cell(2_000_000)
+        t0 = time.perf_counter()
+        (spans,) = det.detect_many([text])
+        elapsed = time.perf_counter() - t0
+    finally:
+        det.close()
+    emails = [s for s in spans if s.entity_type == "EMAIL_ADDRESS"]
+    assert len(emails) == text.count("@")
+    assert all(text[s.start:s.end] == "marta.quillon@example.org" for s in emails)
+    phones = [s for s in spans if text[s.start:s.end] == "415-555-0199"]
+    assert len(phones) == text.count("415-555-0199")
+    assert spans == sorted(spans, key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in pairwise(spans))  # no duplicates from overlaps
+    # (before windows, time grew faster than the text and a 3 MB cell ran for over ten minutes)
+    assert elapsed < 120, f"{elapsed:.0f}s for 2 MB"
+
+
+@pytest.mark.slow
+def test_long_cell_with_ner_matches_short_pieces(model_name: str) -> None:
+    """With the model, a long cell finds what its sentences find on their own, and finishes."""
+    import time
+
+    det = PresidioTextDetector(Detection(countries=["US"]), model_name, processes=2)
+    try:
+        text = _long_cell(300_000)
+        t0 = time.perf_counter()
+        (spans,) = det.detect_many([text])
+        elapsed = time.perf_counter() - t0
+        (alone,) = det.detect_many([_PASTED])
+    finally:
+        det.close()
+    assert {_PASTED[s.start:s.end] for s in alone} >= {"Marta Quillon", "marta.quillon@example.org", "415-555-0199"}
+    names = [s for s in spans if text[s.start:s.end] == "Marta Quillon"]
+    assert len(names) == text.count("Marta Quillon")
+    assert elapsed < 180, f"{elapsed:.0f}s for 300 kB"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # reference, case, file and application numbers with slashes or dashes beside a context word
+    ("Please quote ref no. 2023/45-A in all letters.", "2023/45-A"),
+    ("This is about case 12-3456 which was heard last week.", "12-3456"),
+    ("Application number: 77/2019/XK was refused.", "77/2019/XK"),
+    # initials used as a name after an honorific
+    ("I spoke to Mr D.R. about the fence.", "D.R."),
+    ("Mrs G. was not at home when we called.", "G."),
+    # places with diacritics and outside the US
+    ("We moved from Kraków to Münster last spring.", "Münster"),
+    ("The office in São Paulo sent it to Łódź.", "Łódź"),
+    # a full name alone after the last sentence, a given name from outside the US census
+    ("I returned the blender two weeks ago and still no refund. Thandiwe Nkosi", "Thandiwe Nkosi"),
+])
+def test_general_kinds(us_detector: PresidioTextDetector, text: str, want: str) -> None:
+    got = spans_text(us_detector, text)
+    assert any(want in k for k in got), sorted(got)
