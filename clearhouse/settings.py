@@ -98,6 +98,31 @@ class Settings(BaseSettings):
         description="Airflow metadata DB of the embedded runner (default SQLite under home/airflow)",
     )
 
+    task_retries: int = Field(
+        2,
+        ge=0,
+        validation_alias="CLEARHOUSE_TASK_RETRIES",
+        description="retries of a DAG task after an infrastructure failure (never the release task; 0: none)",
+    )
+    task_retry_delay: int = Field(
+        30,
+        ge=1,
+        validation_alias="CLEARHOUSE_TASK_RETRY_DELAY",
+        description="seconds before a task's first retry; doubled on each further retry (exponential back-off)",
+    )
+    task_max_retry_delay: int = Field(
+        600,
+        ge=1,
+        validation_alias="CLEARHOUSE_TASK_MAX_RETRY_DELAY",
+        description="upper bound in seconds of the back-off between retries",
+    )
+    task_timeout: int = Field(
+        3600,
+        ge=0,
+        validation_alias="CLEARHOUSE_TASK_TIMEOUT",
+        description="execution timeout of each DAG task in seconds (0: none)",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _blank_is_unset(cls, data: Any) -> Any:

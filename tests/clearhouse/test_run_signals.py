@@ -46,7 +46,7 @@ def test_terminated_run_stops_its_airflow_child(tmp_path: Path, sig: signal.Sign
     src = tmp_path / "in.csv"
     write_table(generate_support_tickets(10, seed=1), src)
     env = {**os.environ, "CLEARHOUSE_HOME": str(home), "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY}
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(fake), str(REPO_ROOT / "datasets" / "support_tickets.yaml"), str(src)],
         env=env,
         stdout=subprocess.PIPE,
