@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.clearhouse-installed
 export CLEARHOUSE_HOME ?= $(CURDIR)/.clearhouse
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck bench lock clean
+.PHONY: venv demo test lint typecheck bench lock clean cluster-up cluster-down cluster-status
 
 venv: $(STAMP)
 
@@ -19,6 +19,18 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	$(VENV)/bin/clearhouse demo --rows 5000
+
+# A local distributed deployment, no Docker: Airflow 3 with the CeleryExecutor on the local PostgreSQL
+# and Redis (api-server, scheduler, dag-processor, triggerer, two Celery workers) under
+# $(CLEARHOUSE_HOME)/cluster. Submit runs with `clearhouse trigger POLICY --source FILE --wait`.
+cluster-up: $(STAMP)
+	$(VENV)/bin/clearhouse cluster up --dev-master-key
+
+cluster-down: $(STAMP)
+	$(VENV)/bin/clearhouse cluster down
+
+cluster-status: $(STAMP)
+	$(VENV)/bin/clearhouse cluster status
 
 # Tooling is enforced: lint and strict typing run before the tests.
 test: $(STAMP) lint typecheck

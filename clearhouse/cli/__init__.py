@@ -8,6 +8,7 @@ One module per command group, registered explicitly below:
 ``officer``        approve, reject, decrypt, keys …, roles … (privacy officer)
 ``lineage``        lineage
 ``scan``           scan-text
+``cluster``        cluster up|down|status, trigger (scale-out: Celery, REST API)
 =================  ===========================================================
 
 Exit codes (every command): 0 done; 1 refused or not cleared; 2 bad input or configuration (bad policy,
@@ -26,7 +27,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import cluster, labeler, lineage, officer, pipeline, scan
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import ClearhouseError, ReleaseRefused
 
@@ -63,7 +64,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, labeler, officer, lineage, scan):
+for _group in (pipeline, labeler, officer, lineage, scan, cluster):
     _group.register(app)
 
 
