@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 WORK=${COMPOSE_TEST_DIR:-$(mktemp -d /tmp/clearhouse-compose.XXXXXX)}
+mkdir -p "$WORK"
 PROJECT=${COMPOSE_PROJECT:-clearhousetest}
 BASE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 export CLEARHOUSE_API_PORT=${CLEARHOUSE_API_PORT:-18480} POSTGRES_PORT=${POSTGRES_PORT:-15482}
@@ -39,6 +40,9 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1 && ! docker pull -q "$BASE" >/
     log "no registry: debootstrap a Debian bookworm base with Python 3.11 (a few minutes)"
     debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$WORK/rootfs" \
       >"$WORK/debootstrap.log" 2>&1
+    # this machine's trust store (it may include a TLS-intercepting egress proxy's CA), for pip inside builds
+    cp /etc/ssl/certs/ca-certificates.crt "$WORK/rootfs/etc/ssl/certs/ca-certificates.crt"
+    printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$WORK/rootfs/etc/pip.conf"
     tar -C "$WORK/rootfs" -c . | docker import - "$BASE" >/dev/null
     rm -rf "$WORK/rootfs"
   fi
@@ -67,7 +71,8 @@ PY
 )
 DC=("${COMPOSE[@]}" -p "$PROJECT" --env-file "$WORK/.env" -f docker/docker-compose.yaml)
 log "up (log: $WORK/compose.log)"
-"${DC[@]}" up -d >"$WORK/compose.log" 2>&1 || { tail -30 "$WORK/compose.log" >&2; exit 1; }
+"${DC[@]}" up -d >"$WORK/compose.log" 2>&1 || {
+  tail -30 "$WORK/compose.log" >&2; "${DC[@]}" logs --tail 40 airflow-init >&2; exit 1; }
 for _ in $(seq 1 120); do
   healthy=$(docker ps --filter "label=com.docker.compose.project=$PROJECT" --filter health=healthy -q | wc -l)
   [ "$healthy" -ge 8 ] && break

