@@ -52,7 +52,7 @@ if ! docker pull -q postgres:16 >/dev/null 2>&1 || ! docker pull -q redis:7.2-bo
   export POSTGRES_IMAGE=local/clearhouse-postgres:15 REDIS_IMAGE=local/clearhouse-redis:7
   for target in postgres redis; do
     image=$([ "$target" = postgres ] && echo "$POSTGRES_IMAGE" || echo "$REDIS_IMAGE")
-    docker image inspect "$image" >/dev/null 2>&1 || docker build -q --network host --build-arg "BASE_IMAGE=$BASE" \
+    docker build -q --network host --build-arg "BASE_IMAGE=$BASE" \
       --target "$target" -f docker/services.Dockerfile -t "$image" . >/dev/null
   done
 fi
