@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from clearhouse.runs.remote import AirflowApi
 from clearhouse.settings import REPO_ROOT
 from tests.conftest import TEST_MASTER_KEY  # type: ignore[import-not-found]
 
@@ -134,6 +135,18 @@ def test_cluster_clears_the_sample_on_celery_workers_and_stops_cleanly(
         fqdn = socket.getfqdn()
         hosts = {t["hostname"] for t in tis}
         assert hosts <= {f"w1@{fqdn}", f"w2@{fqdn}"}, hosts
+
+        # the cleared release was published as an Asset event naming the version (no values)
+        password = json.loads((cluster_dir / "passwords.json").read_text())["admin"]
+        api = AirflowApi(result["api_url"], "admin", password)
+        events = api._request("GET", "/api/v2/assets/events?source_dag_id=clearhouse__support_tickets")["asset_events"]
+        [event] = [e for e in events if e["source_run_id"] == result["dag_run_id"]]
+        assert (event["name"], event["source_task_id"]) == ("clearhouse://support_tickets", "release")
+        extra = event["extra"] or {}
+        assert {k: extra.get(k) for k in ("dataset", "version")} == {
+            "dataset": "support_tickets",
+            "version": result["version"],
+        }
 
         # secrets stay in their files
         secrets = [
