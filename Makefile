@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.clearhouse-installed
 export CLEARHOUSE_HOME ?= $(CURDIR)/.clearhouse
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck bench lock clean
+.PHONY: venv demo test lint typecheck bench lock clean cluster-up cluster-down cluster-status compose-env compose-test
 
 venv: $(STAMP)
 
@@ -19,6 +19,31 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	$(VENV)/bin/clearhouse demo --rows 5000
+
+# A local distributed deployment, no Docker: Airflow 3 with the CeleryExecutor on the local PostgreSQL
+# and Redis (api-server, scheduler, dag-processor, triggerer, two Celery workers) under
+# $(CLEARHOUSE_HOME)/cluster. Submit runs with `clearhouse trigger POLICY --source FILE --wait`.
+cluster-up: $(STAMP)
+	$(VENV)/bin/clearhouse cluster up --dev-master-key
+
+cluster-down: $(STAMP)
+	$(VENV)/bin/clearhouse cluster down
+
+cluster-status: $(STAMP)
+	$(VENV)/bin/clearhouse cluster status
+
+# The containerised deployment (docker/docker-compose.yaml). compose-env writes fresh secrets to
+# docker/.env (0600); compose-test builds the images (on a debootstrap base when no registry answers),
+# brings the deployment up, clears the sample through its REST API and tears everything down.
+compose-env: $(STAMP)
+	@test ! -e docker/.env || { echo "docker/.env exists; remove it to make new secrets"; exit 1; }
+	@umask 077; $(PY) -c 'import base64, secrets; \
+	[print(f"{n}={secrets.token_urlsafe(32)}") for n in ("AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_ADMIN_PASSWORD", "POSTGRES_PASSWORD")]; \
+	[print(f"{n}={base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}") for n in ("AIRFLOW_FERNET_KEY", "CLEARHOUSE_MASTER_KEY")]' > docker/.env
+	@echo "wrote docker/.env (mode 0600)"
+
+compose-test: $(STAMP)
+	VENV=$(VENV) docker/compose-test.sh
 
 # Tooling is enforced: lint and strict typing run before the tests.
 test: $(STAMP) lint typecheck
@@ -41,6 +66,8 @@ bench: $(STAMP)
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	# the image's lock: the same pins and hashes without the development tools
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .clearhouse .pytest_cache .mypy_cache .ruff_cache

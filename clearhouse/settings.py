@@ -114,6 +114,83 @@ class Settings(BaseSettings):
         description="Airflow metadata DB of the embedded runner (default SQLite under home/airflow)",
     )
 
+    task_retries: int = Field(
+        2,
+        ge=0,
+        validation_alias="CLEARHOUSE_TASK_RETRIES",
+        description="retries of a DAG task after an infrastructure failure (never the release task; 0: none)",
+    )
+    task_retry_delay: int = Field(
+        30,
+        ge=1,
+        validation_alias="CLEARHOUSE_TASK_RETRY_DELAY",
+        description="seconds before a task's first retry; doubled on each further retry (exponential back-off)",
+    )
+    task_max_retry_delay: int = Field(
+        600,
+        ge=1,
+        validation_alias="CLEARHOUSE_TASK_MAX_RETRY_DELAY",
+        description="upper bound in seconds of the back-off between retries",
+    )
+    task_timeout: int = Field(
+        3600,
+        ge=0,
+        validation_alias="CLEARHOUSE_TASK_TIMEOUT",
+        description="execution timeout of each DAG task in seconds (0: none)",
+    )
+
+    cluster_pg_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        validation_alias="CLEARHOUSE_CLUSTER_PG_URL",
+        description="PostgreSQL server of `clearhouse cluster` (URL of a database to connect to; "
+        "the cluster creates its own databases there)",
+    )
+    cluster_db_prefix: str = Field(
+        "clearhouse",
+        pattern=r"^[a-z][a-z0-9_]{0,40}$",
+        validation_alias="CLEARHOUSE_CLUSTER_DB_PREFIX",
+        description="names of the cluster's databases (PREFIX_airflow, PREFIX_catalog) and Celery queue",
+    )
+    cluster_broker_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        validation_alias="CLEARHOUSE_CLUSTER_BROKER_URL",
+        description="Celery broker of `clearhouse cluster` (Redis)",
+    )
+    cluster_api_port: int = Field(
+        8080,
+        ge=1,
+        le=65535,
+        validation_alias="CLEARHOUSE_CLUSTER_API_PORT",
+        description="port of the cluster's Airflow API server (bound to 127.0.0.1)",
+    )
+    cluster_workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        validation_alias="CLEARHOUSE_CLUSTER_WORKERS",
+        description="Celery workers `clearhouse cluster up` starts (hostnames w1@HOST, w2@HOST, ...)",
+    )
+    worker_name: str = Field(
+        "",
+        validation_alias="CLEARHOUSE_WORKER_NAME",
+        description="name a Celery worker reports as its task instances' hostname (set by `clearhouse cluster up`)",
+    )
+    api_url: str = Field(
+        "",
+        validation_alias="CLEARHOUSE_API_URL",
+        description="Airflow API server `clearhouse trigger` submits to (default: the local cluster's)",
+    )
+    api_user: str = Field(
+        "admin",
+        validation_alias="CLEARHOUSE_API_USER",
+        description="Airflow user `clearhouse trigger` signs in as",
+    )
+    api_password: SecretStr | None = Field(
+        None,
+        validation_alias="CLEARHOUSE_API_PASSWORD",
+        description="its password (default: the local cluster's generated one, in a 0600 file)",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _blank_is_unset(cls, data: Any) -> Any:
@@ -135,6 +212,10 @@ class Settings(BaseSettings):
         return self
 
     # ------------------------------------------------------------------------------ derived locations
+    @property
+    def cluster_dir(self) -> Path:
+        return self.home / "cluster"
+
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from clearhouse.policy import load_policy
 from clearhouse.runs.embedded import DAGS_FOLDER, airflow_env
 from clearhouse.settings import REPO_ROOT
 from tests.conftest import make_settings  # type: ignore[import-not-found]
@@ -24,13 +25,22 @@ SCRIPT = textwrap.dedent("""
         "dags": {d: sorted(t.task_id for t in dag.tasks) for d, dag in bag.dags.items()},
         "edges": {d: sorted([t.task_id, down] for t in dag.tasks for down in t.downstream_task_ids)
                   for d, dag in bag.dags.items()},
+        "tasks": {d: {t.task_id: {
+                    "owner": t.owner,
+                    "retries": t.retries,
+                    "retry_delay": t.retry_delay.total_seconds(),
+                    "backoff": t.retry_exponential_backoff,
+                    "max_retry_delay": t.max_retry_delay.total_seconds() if t.max_retry_delay else None,
+                    "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+                    "outlets": [[type(o).__name__, o.name, o.uri] for o in t.outlets],
+                  } for t in dag.tasks} for d, dag in bag.dags.items()},
     }))
 """)
 
 
-def _dagbag(home: Path, extra: list[Path] | None = None) -> dict[str, object]:
+def _dagbag(home: Path, extra: list[Path] | None = None, env_extra: dict[str, str] | None = None) -> dict[str, object]:
     settings = make_settings(home)
-    env = airflow_env(settings, extra)
+    env = {**airflow_env(settings, extra), **(env_extra or {})}
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(DAGS_FOLDER)],
         env=env,
@@ -82,3 +92,44 @@ def test_plugin_loads_and_mounts_the_catalog_api(tmp_path: Path) -> None:
     assert "Failed to import plugin" not in out.stdout + out.stderr
     plugins = {p["name"]: p for p in json.loads(out.stdout)}
     assert plugins["clearhouse"]["fastapi_apps"][0]["url_prefix"] == "/clearhouse"
+
+
+def test_tasks_have_owner_retries_with_backoff_and_timeouts(tmp_path: Path) -> None:
+    bag = _dagbag(tmp_path / "state")
+    tasks = bag["tasks"]["clearhouse__support_tickets"]  # type: ignore[index]
+    owner = load_policy(REPO_ROOT / "datasets" / "support_tickets.yaml").owner
+    for task_id, t in tasks.items():
+        assert t["owner"] == owner, task_id
+        assert t["timeout"] == 3600, task_id
+        if task_id == "release":
+            continue
+        assert t["retries"] == 2, task_id
+        assert t["retry_delay"] == 30
+        assert t["backoff"] is True
+        assert t["max_retry_delay"] == 600
+    # the fail-closed gate never retries into a second release
+    assert tasks["release"]["retries"] == 0
+
+
+def test_retries_and_timeout_come_from_settings(tmp_path: Path) -> None:
+    env = {
+        "CLEARHOUSE_TASK_RETRIES": "5",
+        "CLEARHOUSE_TASK_RETRY_DELAY": "7",
+        "CLEARHOUSE_TASK_MAX_RETRY_DELAY": "70",
+        "CLEARHOUSE_TASK_TIMEOUT": "0",
+    }
+    bag = _dagbag(tmp_path / "state", env_extra=env)
+    tasks = bag["tasks"]["clearhouse__support_tickets"]  # type: ignore[index]
+    detect = tasks["detect"]
+    assert (detect["retries"], detect["retry_delay"], detect["max_retry_delay"]) == (5, 7, 70)
+    assert tasks["detect"]["timeout"] is None
+    assert tasks["release"]["retries"] == 0
+
+
+def test_release_publishes_the_dataset_asset(tmp_path: Path) -> None:
+    bag = _dagbag(tmp_path / "state")
+    tasks = bag["tasks"]["clearhouse__support_tickets"]  # type: ignore[index]
+    [[kind, name, uri]] = tasks["release"]["outlets"]
+    # Airflow normalises the URI (a trailing slash); a downstream DAG's Asset("clearhouse://…") matches it
+    assert (kind, name, uri.rstrip("/")) == ("Asset", "clearhouse://support_tickets", "clearhouse://support_tickets")
+    assert all(not t["outlets"] for task_id, t in tasks.items() if task_id != "release")

@@ -10,6 +10,7 @@ One module per command group, registered explicitly below:
 ``governance``     verify, trace (auditor)
 ``scan``           scan-text
 ``discover``       discover (data engineer: profile a new dataset, draft its policy)
+``cluster``        cluster up|down|status, trigger (scale-out: Celery, REST API)
 =================  ===========================================================
 
 Exit codes (every command): 0 done; 1 refused or not cleared; 2 bad input or configuration (bad policy,
@@ -29,7 +30,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import discover, governance, labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import cluster, discover, governance, labeler, lineage, officer, pipeline, scan
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import ClearhouseError, ReleaseRefused
 
@@ -66,7 +67,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, discover, labeler, officer, lineage, governance, scan):
+for _group in (pipeline, discover, labeler, officer, lineage, governance, scan, cluster):
     _group.register(app)
 
 

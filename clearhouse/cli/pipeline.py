@@ -100,6 +100,11 @@ def _run_with_progress(s: Settings, policy: Path, source: Path | None, *, verbos
 
 
 def _summary(s: Settings, info: VersionInfo) -> None:
+    print_summary(s, info, log=str(run_log_path(s, info.dataset, info.version)))
+
+
+def print_summary(s: Settings, info: VersionInfo, *, log: str) -> None:
+    """What ``run`` (and ``trigger``) print for a finished version: state, counts, reasons, where to look."""
     paths = VersionPaths(s, info.dataset, info.version)
     out(f"dataset      {info.dataset}")
     out(f"version      {info.version}")
@@ -125,7 +130,7 @@ def _summary(s: Settings, info: VersionInfo) -> None:
     if info.info.get("privacy_report"):
         out(f"report       {info.info['privacy_report']}")
     out(f"lineage      clearhouse lineage {info.dataset} --version {info.version}   (store: {s.db_url})")
-    out(f"airflow log  {run_log_path(s, info.dataset, info.version)}")
+    out(f"airflow log  {log}")
     if info.state == "cleared":
         out(f"pull with    clearhouse pull {info.dataset} --version {info.version} --to ./labeling")
     elif info.state == "awaiting_approval":

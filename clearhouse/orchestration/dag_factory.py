@@ -9,16 +9,17 @@ processor never pays for it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Param, TriggerRule, task
+from airflow.sdk import DAG, Asset, Param, TriggerRule, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from clearhouse.errors import ClearhouseError, ReleaseRefused, StageError
 from clearhouse.policy import Policy, load_policy
 from clearhouse.runs import dag_id_for
-from clearhouse.settings import load_settings
+from clearhouse.settings import Settings, load_settings
 from clearhouse.types import STAGES
 
 log = logging.getLogger("clearhouse.dags")
@@ -35,6 +36,32 @@ def policy_files() -> list[Path]:
     return list(seen)
 
 
+ASSET_SCHEME = "clearhouse"
+
+
+def released_asset(dataset: str) -> Asset:
+    """The Asset a cleared release of ``dataset`` publishes (``clearhouse://DATASET``): downstream DAGs
+    scheduled on it run when a new version is cleared. The event's ``extra`` names the version."""
+    uri = f"{ASSET_SCHEME}://{dataset}"
+    return Asset(uri, uri=uri, group="clearhouse")
+
+
+def task_defaults(policy: Policy, settings: Settings) -> dict[str, Any]:
+    """Airflow ``default_args`` of a policy's DAG: owner, retries with exponential back-off, timeout.
+
+    Retries are for infrastructure failures that never reached the runner (a lost worker, a killed
+    process, a timeout): a stage that fails inside the runner has already quarantined its version, so
+    such failures are raised as ``AirflowFailException`` and not retried (see :func:`_stage_task`)."""
+    return {
+        "owner": policy.owner,
+        "retries": settings.task_retries,
+        "retry_delay": timedelta(seconds=settings.task_retry_delay),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=settings.task_max_retry_delay),
+        "execution_timeout": timedelta(seconds=settings.task_timeout) if settings.task_timeout else None,
+    }
+
+
 def _stage_task(name: str) -> Any:
     @task(task_id=name)
     def run(ref: dict[str, Any]) -> dict[str, Any]:
@@ -46,19 +73,27 @@ def _stage_task(name: str) -> Any:
             return runner.run_stage(ctx, name).to_xcom()
         except ClearhouseError as exc:
             # Our messages name causes, never values; drop the chained library exception, whose text
-            # Airflow would print into the task log.
-            raise type(exc)(str(exc)) from None
+            # Airflow would print into the task log. The runner has quarantined the version (fail
+            # closed), so a retry could not clear it: fail without retrying.
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
         except Exception as exc:
-            raise StageError(
-                f"stage {name} failed with {type(exc).__name__}; details are kept in the version's work zone "
-                "(library messages may quote data)"
+            raise AirflowFailException(
+                f"{StageError.__name__}: stage {name} failed with {type(exc).__name__}; details are kept in the "
+                "version's work zone (library messages may quote data)"
             ) from None
 
     return run
 
 
 def build_dag(policy: Policy, policy_path: Path) -> DAG:
-    """The clearing DAG of one dataset: prepare → ingest → detect → minimise → protect → validate → release."""
+    """The clearing DAG of one dataset: prepare → ingest → detect → minimise → protect → validate → release.
+
+    Every task has the policy's owner, retries with exponential back-off and an execution timeout
+    (:func:`task_defaults`), except that ``release`` never retries: it is the fail-closed gate that
+    writes the version's final state, and a second attempt must not release twice. A cleared release
+    publishes :func:`released_asset`."""
+    settings = load_settings()
+    asset = released_asset(policy.id)
     with DAG(
         dag_id=dag_id_for(policy.id),
         description=f"Clear {policy.id} for labeling ({policy.ethics_risk.value})",
@@ -66,6 +101,7 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
         start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         tags=["clearhouse", policy.ethics_risk.value],
+        default_args=task_defaults(policy, settings),
         params={
             "source": Param(None, type=["null", "string"], description="override the policy's source path"),
             "version": Param(None, type=["null", "string"], description="version id (generated if empty)"),
@@ -78,18 +114,24 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
             from clearhouse.stages.context import prepare as prepare_version  # noqa: PLC0415 - see run()
 
             params = context["params"]
-            ctx = prepare_version(
-                str(policy_path),
-                source=params.get("source"),
-                version=params.get("version"),
-                run_id=str(context["run_id"]),
-            )
+            try:
+                ctx = prepare_version(
+                    str(policy_path),
+                    source=params.get("source"),
+                    version=params.get("version"),
+                    run_id=str(context["run_id"]),
+                )
+            except ClearhouseError as exc:  # bad policy or input: retrying cannot help
+                raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
             return ctx.ref()
 
-        @task(task_id="release", trigger_rule=TriggerRule.ALL_DONE)
-        def release(ref: dict[str, Any] | None) -> dict[str, Any]:
+        @task(task_id="release", trigger_rule=TriggerRule.ALL_DONE, retries=0, outlets=[asset])
+        def release(ref: dict[str, Any] | None, **context: Any) -> dict[str, Any]:
+            # Fail closed, never twice: no retries (set above), and a refusal is an AirflowFailException.
             if not ref:
-                raise ReleaseRefused("the version was never prepared; nothing to release")
+                raise AirflowFailException(
+                    f"{ReleaseRefused.__name__}: the version was never prepared; nothing to release"
+                )
             from clearhouse.stages import runner  # noqa: PLC0415 - see run()
             from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see run()
 
@@ -97,9 +139,15 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
             result = runner.finish(ctx).to_xcom()
             if result["state"] == "quarantined":
                 reasons = ctx.catalog.get(ctx.dataset, ctx.version).reasons
-                raise ReleaseRefused(
-                    f"{ctx.dataset} {ctx.version} quarantined: " + "; ".join(r["message"] for r in reasons)
+                raise AirflowFailException(
+                    f"{ReleaseRefused.__name__}: {ctx.dataset} {ctx.version} quarantined: "
+                    + "; ".join(r["message"] for r in reasons)
                 )
+            if result["state"] != "cleared":
+                # awaiting an officer's approval (E3): nothing is published, so no asset event
+                raise AirflowSkipException(f"{ctx.dataset} {ctx.version} is {result['state']}; not published")
+            # small references only, never values: downstream DAGs learn which version was cleared
+            context["outlet_events"][asset].extra = {"dataset": ctx.dataset, "version": ctx.version}
             return result
 
         ref = prepare()
