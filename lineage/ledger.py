@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from clearhouse.errors import LineageError
-from clearhouse.lineage.store import _make_engine
+from clearhouse.lineage.store import _make_engine, create_all_safely
 
 GENESIS = "0" * 64
 
@@ -152,7 +152,7 @@ class ChainReport:
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
     engine = _make_engine(url)
-    metadata.create_all(engine)
+    create_all_safely(metadata, engine, "ledger")
     try:
         with engine.begin() as conn:
             conn.execute(sa.insert(head_table).values(id=1, seq=0, entry_hash=GENESIS))

@@ -19,6 +19,7 @@ The store trusts that events were built by :mod:`lineage.events` (redacted); it 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,15 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from clearhouse.errors import LineageError
 
-__all__ = ["SQLITE_BUSY_TIMEOUT", "DatasetRun", "LineageStore", "event_datasets", "events_table", "metadata"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT",
+    "DatasetRun",
+    "LineageStore",
+    "create_all_safely",
+    "event_datasets",
+    "events_table",
+    "metadata",
+]
 
 #: seconds a SQLite writer waits for another process's lock before failing
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -131,6 +140,22 @@ def _str_or_none(value: Any, limit: int) -> str | None:
     return None if value is None else str(value)[:limit]
 
 
+def create_all_safely(md: sa.MetaData, engine: Engine, what: str, attempts: int = 6) -> None:
+    """``md.create_all`` that tolerates other processes creating the same tables at the same moment.
+
+    Two runs starting together on a fresh PostgreSQL database both see the tables missing and both
+    issue CREATE; the loser fails (duplicate type or relation). Waiting a moment and checking again
+    sees the winner's tables."""
+    for attempt in range(attempts):
+        try:
+            md.create_all(engine, checkfirst=True)
+            return
+        except SQLAlchemyError as exc:
+            if attempt == attempts - 1:
+                raise LineageError(f"{what}: cannot create tables ({type(exc).__name__})") from exc
+            time.sleep(0.1 * (attempt + 1))
+
+
 class LineageStore:
     """Append-and-query store of lineage events.
 
@@ -149,17 +174,7 @@ class LineageStore:
 
     def create_tables(self) -> None:
         """Create the lineage tables if missing (idempotent, safe against a concurrent creator)."""
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except SQLAlchemyError as exc:
-            # Another process may have created the tables between our check and our CREATE.
-            try:
-                existing = set(sa.inspect(self.engine).get_table_names())
-            except SQLAlchemyError:
-                existing = set()
-            if not set(metadata.tables) <= existing:
-                raise LineageError(f"lineage store: cannot create tables ({type(exc).__name__})") from exc
-            metadata.create_all(self.engine, checkfirst=True)
+        create_all_safely(metadata, self.engine, "lineage store")
 
     def close(self) -> None:
         """Dispose of the engine if the store created it."""
