@@ -125,6 +125,11 @@ def _is_text(series: pd.Series) -> bool:
     return isinstance(dtype, pd.StringDtype | pd.CategoricalDtype)
 
 
+def _texts(series: pd.Series) -> list[str | None]:
+    """A column's values as text, missing values as ``None`` (what the text checks read)."""
+    return [None if pd.isna(v) else str(v) for v in series.tolist()]
+
+
 def _sample(df: pd.DataFrame, sample: int) -> pd.DataFrame:
     """At most ``sample`` rows, chosen deterministically (fixed seed), in table order; 0 means all."""
     if sample <= 0 or len(df) <= sample:
@@ -154,7 +159,7 @@ def scan_residual_pii(
         if not _is_text(series):
             skipped.append(name)
             continue
-        texts = [None if pd.isna(v) else str(v) for v in series.tolist()]
+        texts = _texts(series)
         spans_per_text = detector.detect_many(texts)
         entities: dict[str, int] = {}
         with_pii = 0
@@ -221,7 +226,7 @@ def scan_own_identifiers(df: pd.DataFrame, columns: Sequence[str]) -> dict[str, 
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"column(s) not in the table: {', '.join(missing)}")
-    texts = {c: [None if pd.isna(v) else str(v) for v in df[c].tolist()] for c in columns}
+    texts = {c: _texts(df[c]) for c in columns}
     return {"reference": True, **own_identifier_leaks(reference, texts).to_dict()}
 
 
