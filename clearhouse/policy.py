@@ -19,6 +19,8 @@ from clearhouse.errors import PolicyError
 from clearhouse.readers import FORMAT_BY_SUFFIX
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RETENTION = re.compile(r"^(\d{1,5})([dwy])$")
+_RETENTION_UNIT_DAYS = {"d": 1, "w": 7, "y": 365}
 
 
 class EthicsRisk(StrEnum):
@@ -87,6 +89,15 @@ class Column(_Strict):
     #: AES-SIV (deterministic, joinable) instead of AES-GCM for ``encrypt`` columns
     joinable: bool = False
     description: str = ""
+    #: whether labelers receive the column when they pull (default: every released column except
+    #: ``encrypt`` ones, whose ciphertext only an officer can open and a labeler has no use for)
+    labelers: bool | None = None
+
+    @property
+    def released_to_labelers(self) -> bool:
+        if self.treatment is Treatment.DROP:
+            return False
+        return self.labelers if self.labelers is not None else self.treatment is not Treatment.ENCRYPT
 
     @model_validator(mode="after")
     def _rules(self) -> Column:
@@ -100,6 +111,10 @@ class Column(_Strict):
             raise ValueError("a label column must be 'keep': labelers need it")
         if self.joinable and self.treatment is not Treatment.ENCRYPT:
             raise ValueError("'joinable' applies to 'encrypt' columns only")
+        if self.labelers and self.treatment is Treatment.DROP:
+            raise ValueError("a dropped column cannot be released to labelers")
+        if self.labelers is False and self.role is Role.LABEL:
+            raise ValueError("a label column must reach labelers ('labelers: false' on a label)")
         return self
 
 
@@ -194,6 +209,32 @@ class Policy(_Strict):
     k_anonymity: int = Field(default=0, ge=0)
     #: Airflow schedule of the dataset's DAG (cron expression or preset such as "@daily"); none = manual
     schedule: str | None = None
+    #: how long a version is kept ("180d", "26w", "2y" = 730 days); past it, the retention DAG shreds
+    #: its data key and removes its files. None: kept until an officer shreds it
+    retention: str | None = None
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = RETENTION.fullmatch(value.strip())
+        if match is None or int(match.group(1)) == 0:
+            raise ValueError(f"retention {value!r} must be a positive number of days, weeks or years: 180d, 26w, 2y")
+        return value.strip()
+
+    @property
+    def retention_days(self) -> int | None:
+        """The retention period in days (years count 365 days), or ``None`` when not declared."""
+        if self.retention is None:
+            return None
+        match = RETENTION.fullmatch(self.retention)
+        assert match is not None  # validated at load
+        return int(match.group(1)) * _RETENTION_UNIT_DAYS[match.group(2)]
+
+    def labeler_columns(self) -> list[str]:
+        """The columns labelers receive when they pull (see :attr:`Column.labelers`)."""
+        return [name for name, col in self.columns.items() if col.released_to_labelers]
 
     @field_validator("schedule")
     @classmethod
