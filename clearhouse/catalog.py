@@ -3,7 +3,8 @@
 SQLite by default (``CLEARHOUSE_HOME/catalog.db``); PostgreSQL through the same SQLAlchemy models.
 A version is ``processing`` while its DAG runs, then exactly one of ``cleared``, ``quarantined`` (with
 reasons), ``awaiting_approval`` (E3 data passed every gate and waits for a privacy officer),
-``rejected`` (an officer said no) or ``shredded`` (its data key was destroyed).
+``rejected`` (an officer said no), ``revoked`` (an officer withdrew a cleared version: no further pulls)
+or ``shredded`` (its data key was destroyed).
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from clearhouse.errors import CatalogError, NotFoundError, ReleaseRefused
 
-STATES = ("processing", "cleared", "quarantined", "awaiting_approval", "rejected", "shredded", "disposed")
-FINAL = {"cleared", "quarantined", "rejected", "shredded", "disposed"}
+STATES = (
+    "processing", "cleared", "quarantined", "awaiting_approval", "rejected", "revoked", "shredded", "disposed"
+)
+FINAL = {"cleared", "quarantined", "rejected", "revoked", "shredded", "disposed"}
 
 
 def utcnow() -> datetime:

@@ -90,9 +90,11 @@ def _treatment_rows(policy: Policy, treatments: Mapping[str, str]) -> list[dict[
     ]
 
 
-def _charts(outcome: ValidationOutcome) -> list[BarChart]:
-    before = outcome.metrics_before or {}
-    after = outcome.metrics_after or {}
+def balance_charts(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[BarChart]:
+    """Before/after share charts of label balance and group representation, from the gate's metrics
+    (``ValidationOutcome.metrics_before`` / ``metrics_after``: shares per category, no values)."""
+    before = before or {}
+    after = after or {}
     charts = []
     for kind, title in (("balance", "Label balance"), ("representation", "Representation")):
         for column, dist in (after.get(kind) or {}).items():
@@ -105,6 +107,10 @@ def _charts(outcome: ValidationOutcome) -> list[BarChart]:
                 )
             )
     return charts
+
+
+def _charts(outcome: ValidationOutcome) -> list[BarChart]:
+    return balance_charts(outcome.metrics_before, outcome.metrics_after)
 
 
 def _docs_href(index: Path | None, report_dir: Path) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,23 @@ def visible_versions(settings: Settings, actor: User, dataset: str | None = None
     return [v for v in Catalog(settings.db_url).versions(dataset) if v.state == "cleared"]
 
 
-def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, actor: User) -> Path:
-    """Copy a cleared version to ``to/<dataset>/<version>/``: the columns released to labelers, as
-    Parquet and CSV, with a manifest of their digests. Anything but ``cleared`` is refused, and so is a
-    labeler who is not certified today; refusals are recorded."""
-    ensure(settings, actor, "labeler", act="pull")
+@dataclass(frozen=True)
+class CheckedRelease:
+    """A cleared version whose ledger, state and files were just verified: safe to hand out."""
+
+    info: VersionInfo
+    directory: Path
+    manifest: dict[str, Any]
+    chain_head: dict[str, Any] | None
+
+
+def checked_release(settings: Settings, dataset: str, version: str | None, *, actor: User) -> CheckedRelease:
+    """Everything a pull or a download checks before handing out a single byte.
+
+    Anything but ``cleared`` (quarantined, awaiting approval, rejected, revoked, shredded) is refused, as
+    is a version that fails verification against the ledger or whose files do not match their manifest.
+    Every refusal is recorded in the audit log (``pull_refused``). The caller checked the labeler
+    (:func:`~clearhouse.acts.users.ensure`) first."""
     catalog = Catalog(settings.db_url)
     info = resolve_version(catalog, dataset, version)
     if info.state != "cleared":
@@ -73,18 +86,39 @@ def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, act
             f"{dataset} {info.version} failed verification against the ledger; nothing was written: {problems[0]}"
         )
     source = VersionPaths(settings, dataset, info.version).cleared
-    manifest = verify_release(source)
+    try:
+        manifest = verify_release(source)
+    except ReleaseRefused:
+        _refuse(settings, actor.name, dataset, info.version, "manifest digest mismatch")
+        raise
+    head = report.chain.head.to_dict() if report.chain.head else None
+    return CheckedRelease(info, source, manifest, head)
+
+
+def released_columns(settings: Settings, dataset: str, manifest: dict[str, Any]) -> list[str]:
+    """The columns of a release that labelers receive."""
+    # the release records what the policy released to labelers when it was cleared; older releases
+    # did not, and the registered policy decides (an unreadable policy refuses the pull)
+    released = manifest.get("labeler_columns")
+    if not isinstance(released, list):
+        released = load_policy(Catalog(settings.db_url).policy_path(dataset)).labeler_columns()
+    return [str(c) for c in released]
+
+
+def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, actor: User) -> Path:
+    """Copy a cleared version to ``to/<dataset>/<version>/``: the columns released to labelers, as
+    Parquet and CSV, with a manifest of their digests. Anything but ``cleared`` is refused, and so is a
+    labeler who is not certified today; refusals are recorded."""
+    ensure(settings, actor, "labeler", act="pull")
+    release = checked_release(settings, dataset, version, actor=actor)
+    info, source, manifest = release.info, release.directory, release.manifest
     base = to.expanduser().resolve()
     if base.exists() and not base.is_dir():
         raise ConfigError(f"--to {base} exists and is not a folder; nothing was written")
     target = base / dataset / info.version
     if target.exists() and any(target.iterdir()):
         raise ReleaseRefused(f"{target} already exists and is not empty; choose another --to")
-    # the release records what the policy released to labelers when it was cleared; older releases
-    # did not, and the registered policy decides (an unreadable policy refuses the pull)
-    released = manifest.get("labeler_columns")
-    if not isinstance(released, list):
-        released = load_policy(catalog.policy_path(dataset)).labeler_columns()
+    released = released_columns(settings, dataset, manifest)
     table = pq.read_table(source / "data.parquet")  # verified above against the manifest and the ledger
     keep = [c for c in table.column_names if c in released]
     withheld = [c for c in table.column_names if c not in released]
@@ -106,7 +140,7 @@ def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, act
             "columns": keep,
             "withheld": withheld,
             "to": str(target),
-            "chain_head": report.chain.head.to_dict() if report.chain.head else None,
+            "chain_head": release.chain_head,
         },
     )
     return target

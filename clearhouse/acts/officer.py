@@ -1,5 +1,6 @@
-"""What a privacy officer does, in one place: approve or reject a version awaiting approval, decrypt
-columns of a released version, crypto-shred data keys, rotate and retire key-encryption keys.
+"""What a privacy officer does, in one place: approve or reject a version awaiting approval, revoke a
+cleared one, decrypt columns of a released version, crypto-shred data keys, rotate and retire
+key-encryption keys.
 
 Every act takes the acting :class:`~clearhouse.acts.users.User` (authenticated by the caller with
 :func:`~clearhouse.acts.users.require`), re-checks it against the catalog, does the act and records it
@@ -50,6 +51,39 @@ def decide(settings: Settings, dataset: str, version: str, *, approve: bool, act
         detail["artifacts"] = artifact_digests(settings, sorted(paths.cleared.iterdir()))
     act(settings, "approve" if approve else "reject", actor=actor.name, dataset=dataset, version=version, detail=detail)
     return state
+
+
+#: states an officer may revoke: a release that is out (cleared) or waiting to go out
+REVOCABLE = ("cleared", "awaiting_approval")
+
+
+def revoke(settings: Settings, dataset: str, version: str, *, actor: User, reason: str) -> str:
+    """Withdraw a released (or pending) version: its state becomes ``revoked`` and every further pull or
+    download is refused. Copies already pulled are not recalled; the audit log says who pulled what.
+
+    The release files stay where they are (the ledger's digests still verify them) but nothing hands
+    them out again. A reason is required: it is shown with the version and recorded in the ledger."""
+    ensure(settings, actor, "officer", act="revoke")
+    check_ids(dataset, version)
+    reason = reason.strip()
+    if not reason:
+        raise CatalogError("a revocation needs a reason")
+    catalog = Catalog(settings.db_url)
+    info = catalog.get(dataset, version)
+    if info.state not in REVOCABLE:
+        allowed = " or ".join(REVOCABLE)
+        raise CatalogError(f"{dataset} {version} is {info.state}; only {allowed} versions can be revoked")
+    catalog.update(dataset, version, state="revoked", info={"revoked_by": actor.name})
+    catalog.add_reason(dataset, version, "revoke", f"revoked by {actor.name}: {reason}", "revoked")
+    act(
+        settings,
+        "revoke",
+        actor=actor.name,
+        dataset=dataset,
+        version=version,
+        detail={"note": reason[:500], "state": "revoked", "previous_state": info.state},
+    )
+    return "revoked"
 
 
 def shred(settings: Settings, dataset: str, version: str | None, *, actor: User) -> list[str]:

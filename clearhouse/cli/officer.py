@@ -1,4 +1,5 @@
-"""The privacy officer's commands: approve, reject, decrypt, keys (status, rotate, retire, shred), users.
+"""The privacy officer's commands: approve, reject, revoke, decrypt, keys (status, rotate, retire, shred),
+users.
 
 Each needs an officer's token (``CLEARHOUSE_TOKEN`` or ``--token-file``); refusals exit 1 and are recorded."""
 
@@ -19,6 +20,7 @@ keys_app = typer.Typer(help="key management: status, rotate, retire, shred (offi
 def register(app: typer.Typer) -> None:
     app.command("approve", help="approve an E3 version awaiting approval (privacy officer)")(approve)
     app.command("reject", help="reject an E3 version awaiting approval (privacy officer)")(reject)
+    app.command("revoke", help="revoke a cleared version: every further pull is refused (privacy officer)")(revoke)
     app.command("decrypt", help="decrypt columns of a version (privacy officer; audited)")(decrypt)
     keys_app.command("status", help="key-encryption key versions and data keys (no key material)")(keys_status)
     keys_app.command("rotate", help="new key-encryption key version; re-wrap data keys, no re-encryption")(rotate)
@@ -55,6 +57,22 @@ def reject(
     token_file: TokenFileOption = None,
 ) -> None:
     _decide(dataset, version, note, approve=False, json=json, token_file=token_file)
+
+
+def revoke(
+    dataset: str,
+    version: Annotated[str, typer.Option()],
+    reason: Annotated[str, typer.Option(help="why (required; recorded with your name)")],
+    json: JsonOption = False,
+    token_file: TokenFileOption = None,
+) -> None:
+    s = settings()
+    actor = acting(s, token_file, "officer", act="revoke")
+    state = officer.revoke(s, dataset, version, actor=actor, reason=reason)
+    if json:
+        print_json({"dataset": dataset, "version": version, "state": state, "by": actor.name})
+    else:
+        out(f"{dataset} {version} is now {state}: every further pull is refused")
 
 
 def decrypt(
