@@ -12,6 +12,7 @@ One module per command group, registered explicitly below:
 ``scan``           scan-text
 ``discover``       discover (data engineer: profile a new dataset, draft its policy)
 ``cluster``        cluster up|down|status, trigger (scale-out: Celery, REST API)
+``serve``          serve (the web portal)
 =================  ===========================================================
 
 Exit codes (every command): 0 done; 1 refused or not cleared; 2 bad input or configuration (bad policy,
@@ -31,7 +32,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import cluster, discover, governance, labeler, lineage, officer, pipeline, scan, users
+from clearhouse.cli import cluster, discover, governance, labeler, lineage, officer, pipeline, scan, serve, users
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import AuthenticationError, ClearhouseError, PermissionDenied, ReleaseRefused
 
@@ -68,7 +69,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, discover, labeler, officer, users, lineage, governance, scan, cluster):
+for _group in (pipeline, discover, labeler, officer, users, lineage, governance, scan, cluster, serve):
     _group.register(app)
 
 
