@@ -6,6 +6,7 @@ One module per command group, registered explicitly below:
 ``pipeline``       init, sample, check-policy, run, demo, status (data engineer)
 ``labeler``        pull (labeling team)
 ``officer``        approve, reject, decrypt, keys …, roles … (privacy officer)
+``assess``         assessment show|sign, review sample|submit (privacy officer)
 ``lineage``        lineage
 ``governance``     verify, trace (auditor)
 ``scan``           scan-text
@@ -30,7 +31,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import cluster, discover, governance, labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import assess, cluster, discover, governance, labeler, lineage, officer, pipeline, scan
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import ClearhouseError, ReleaseRefused
 
@@ -67,7 +68,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, discover, labeler, officer, lineage, governance, scan, cluster):
+for _group in (pipeline, discover, labeler, officer, assess, lineage, governance, scan, cluster):
     _group.register(app)
 
 
