@@ -22,6 +22,8 @@ from clearhouse.errors import PolicyError
 from clearhouse.readers import FORMAT_BY_SUFFIX
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RETENTION = re.compile(r"^(\d{1,5})([dwy])$")
+_RETENTION_UNIT_DAYS = {"d": 1, "w": 7, "y": 365}
 
 
 class EthicsRisk(StrEnum):
@@ -90,6 +92,15 @@ class Column(_Strict):
     #: AES-SIV (deterministic, joinable) instead of AES-GCM for ``encrypt`` columns
     joinable: bool = False
     description: str = ""
+    #: whether labelers receive the column when they pull (default: every released column except
+    #: ``encrypt`` ones, whose ciphertext only an officer can open and a labeler has no use for)
+    labelers: bool | None = None
+
+    @property
+    def released_to_labelers(self) -> bool:
+        if self.treatment is Treatment.DROP:
+            return False
+        return self.labelers if self.labelers is not None else self.treatment is not Treatment.ENCRYPT
 
     @model_validator(mode="after")
     def _rules(self) -> Column:
@@ -103,6 +114,10 @@ class Column(_Strict):
             raise ValueError("a label column must be 'keep': labelers need it")
         if self.joinable and self.treatment is not Treatment.ENCRYPT:
             raise ValueError("'joinable' applies to 'encrypt' columns only")
+        if self.labelers and self.treatment is Treatment.DROP:
+            raise ValueError("a dropped column cannot be released to labelers")
+        if self.labelers is False and self.role is Role.LABEL:
+            raise ValueError("a label column must reach labelers ('labelers: false' on a label)")
         return self
 
 
@@ -204,8 +219,14 @@ class SensitiveConsent(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-#: an ISO 8601 duration in whole years, months, weeks or days (P1Y, P18M, P90D, P1Y6M)
-_DURATION = re.compile(r"^P(?=\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def period_days(value: str) -> int:
+    """Days of a retention period written as the policy writes them ("180d", "26w", "2y" = 730 days)."""
+    match = RETENTION.fullmatch(value.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f"retention {value!r} must be a positive number of days, weeks or years: 180d, 26w, 2y")
+    return int(match.group(1)) * _RETENTION_UNIT_DAYS[match.group(2)]
 
 
 class SensitiveData(_Strict):
@@ -260,7 +281,7 @@ class Assessment(_Strict):
     data_subjects: list[str] = Field(min_length=1, max_length=50)
     #: who receives the cleared data (disclosure)
     recipients: list[str] = Field(min_length=1, max_length=50)
-    #: how long cleared versions are kept: an ISO 8601 duration such as P1Y, P18M or P90D
+    #: how long cleared versions may be kept, as the policy's ``retention`` is written: 180d, 26w, 2y
     retention_period: str
     #: how the data is disposed of at the end of the retention period
     disposal: str = Field(default="", max_length=2000)
@@ -278,12 +299,8 @@ class Assessment(_Strict):
     @field_validator("retention_period")
     @classmethod
     def _duration(cls, value: str) -> str:
-        match = _DURATION.fullmatch(value)
-        if not match or not any(int(g or 0) for g in match.groups()):
-            raise ValueError(
-                f"retention_period {value!r} must be a positive ISO 8601 duration such as P1Y, P18M or P90D"
-            )
-        return value
+        period_days(value)
+        return value.strip()
 
     def canonical_json(self) -> str:
         """The assessment as canonical JSON (sorted keys, no spaces): what the digest covers."""
@@ -323,10 +340,36 @@ class Policy(_Strict):
     k_anonymity: int = Field(default=0, ge=0)
     #: Airflow schedule of the dataset's DAG (cron expression or preset such as "@daily"); none = manual
     schedule: str | None = None
+    #: how long a version is kept ("180d", "26w", "2y" = 730 days); past it, the retention DAG shreds
+    #: its data key and removes its files. None: kept until an officer shreds it
+    retention: str | None = None
     #: privacy impact assessment; required from E1 up, signed off by a privacy officer
     assessment: Assessment | None = None
     #: residual-PII review by sampling; required for E3 datasets with released free text
     review: ReviewSpec | None = None
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = RETENTION.fullmatch(value.strip())
+        if match is None or int(match.group(1)) == 0:
+            raise ValueError(f"retention {value!r} must be a positive number of days, weeks or years: 180d, 26w, 2y")
+        return value.strip()
+
+    @property
+    def retention_days(self) -> int | None:
+        """The retention period in days (years count 365 days), or ``None`` when not declared."""
+        if self.retention is None:
+            return None
+        match = RETENTION.fullmatch(self.retention)
+        assert match is not None  # validated at load
+        return int(match.group(1)) * _RETENTION_UNIT_DAYS[match.group(2)]
+
+    def labeler_columns(self) -> list[str]:
+        """The columns labelers receive when they pull (see :attr:`Column.labelers`)."""
+        return [name for name, col in self.columns.items() if col.released_to_labelers]
 
     @field_validator("schedule")
     @classmethod
@@ -378,6 +421,14 @@ class Policy(_Strict):
                     "retention_period; only E0 (no AI/ML use) may go without"
                 )
             return
+        # the tool must not keep data longer than the assessment that was signed says
+        if self.retention is not None and period_days(self.retention) > period_days(
+            self.assessment.retention_period
+        ):
+            raise ValueError(
+                f"retention {self.retention} is longer than the assessment's retention_period "
+                f"{self.assessment.retention_period}; shorten it or change (and have signed) the assessment"
+            )
         # a dropped sensitive column is never released; a kept one is processed for the purpose
         sensitive = [
             n for n in self.columns_with(role=Role.SENSITIVE) if self.columns[n].treatment is not Treatment.DROP

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearhouse.acts.users import User, ensure
 from clearhouse.catalog import Catalog
 from clearhouse.errors import PolicyError, ReleaseRefused
 from clearhouse.files import write_text_atomically
@@ -60,10 +61,11 @@ def snapshot_path(settings: Settings, dataset: str, digest: str) -> Path:
     return settings.home / "assessments" / dataset / f"{digest}.json"
 
 
-def sign(settings: Settings, dataset: str, *, actor: str, note: str = "", expect_digest: str | None = None) -> SignOff:
-    """Sign the dataset's current assessment. Signing what is already signed records nothing and returns
-    the existing sign-off. ``expect_digest`` (a prefix is enough) refuses if the assessment changed since
-    the officer read it."""
+def sign(settings: Settings, dataset: str, *, actor: User, note: str = "", expect_digest: str | None = None) -> SignOff:
+    """An officer signs the dataset's current assessment. Signing what is already signed records nothing
+    and returns the existing sign-off. ``expect_digest`` (a prefix is enough) refuses if the assessment
+    changed since the officer read it."""
+    ensure(settings, actor, "officer", act="assessment sign")
     now = current(settings, dataset)
     if now.assessment is None:
         raise PolicyError(f"{now.policy_path}: the policy of {dataset} has no assessment to sign")
@@ -80,7 +82,7 @@ def sign(settings: Settings, dataset: str, *, actor: str, note: str = "", expect
     entry = act(
         settings,
         "assessment_sign",
-        actor=actor,
+        actor=actor.name,
         dataset=dataset,
         detail={
             "digest": digest,
@@ -94,4 +96,4 @@ def sign(settings: Settings, dataset: str, *, actor: str, note: str = "", expect
         },
     )
     refresh_reports(settings, dataset, "assessment signed", assessment_digest=digest)
-    return SignOff(digest, actor, entry.at, entry.seq, note[:500])
+    return SignOff(digest, actor.name, entry.at, entry.seq, note[:500])

@@ -3,8 +3,9 @@ columns of a released version, crypto-shred data keys, rotate and retire key-enc
 an assessment and reviewing a sample are in :mod:`~clearhouse.acts.assessment` and
 :mod:`~clearhouse.acts.review`.)
 
-Every act is recorded in the catalog's audit log. Callers check the officer role first
-(:func:`clearhouse.acts.roles.require_role`); these functions do the act and record it.
+Every act takes the acting :class:`~clearhouse.acts.users.User` (authenticated by the caller with
+:func:`~clearhouse.acts.users.require`), re-checks it against the catalog, does the act and records it
+in the audit log and the ledger under the user's name.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from clearhouse.acts.users import User, ensure
 from clearhouse.acts.waiting import clear_pending, waiting_version
 from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError, ReleaseRefused
@@ -33,11 +35,12 @@ _HOW = {
 }
 
 
-def decide(settings: Settings, dataset: str, version: str, *, approve: bool, actor: str, note: str = "") -> str:
+def decide(settings: Settings, dataset: str, version: str, *, approve: bool, actor: User, note: str = "") -> str:
     """A privacy officer approves (→ cleared) or rejects (→ rejected) a version awaiting approval.
 
     Approval is the last gate: it is refused while the assessment's sign-off or the residual-PII review
     of the version is outstanding. Rejection is possible at any time while the version waits."""
+    ensure(settings, actor, "officer", act="approve" if approve else "reject")
     catalog = Catalog(settings.db_url)
     info = waiting_version(catalog, dataset, version, doing="approved or rejected")
     paths = VersionPaths(settings, dataset, version)
@@ -50,20 +53,21 @@ def decide(settings: Settings, dataset: str, version: str, *, approve: bool, act
         state = "cleared"
     else:
         state = "rejected"
-        catalog.add_reason(dataset, version, "approval", f"rejected by {actor}: {note}".strip(": "), "rejected")
-    catalog.update(dataset, version, state=state, info={"decided_by": actor})
+        catalog.add_reason(dataset, version, "approval", f"rejected by {actor.name}: {note}".strip(": "), "rejected")
+    catalog.update(dataset, version, state=state, info={"decided_by": actor.name})
     detail: dict[str, Any] = {"note": note[:500], "state": state}
     if approve:
         detail["artifacts"] = artifact_digests(settings, sorted(paths.cleared.iterdir()))
-    act(settings, "approve" if approve else "reject", actor=actor, dataset=dataset, version=version, detail=detail)
-    refresh_reports(settings, dataset, f"{'approved' if approve else 'rejected'} by {actor}", version=version)
+    act(settings, "approve" if approve else "reject", actor=actor.name, dataset=dataset, version=version, detail=detail)
+    refresh_reports(settings, dataset, f"{'approved' if approve else 'rejected'} by {actor.name}", version=version)
     return state
 
 
-def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) -> list[str]:
+def shred(settings: Settings, dataset: str, version: str | None, *, actor: User) -> list[str]:
     """Destroy the data key(s) of a dataset (or one version) and record it in the catalog.
 
     Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused."""
+    ensure(settings, actor, "officer", act="keys shred")
     check_ids(dataset, version)
     catalog = Catalog(settings.db_url)
     targets = [v for v in catalog.versions(dataset) if version is None or v.version == version]
@@ -73,12 +77,12 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) 
         )
     result = provider_for(settings).shred(dataset, version)
     for v in targets:
-        catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor})
-        catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor}", "shredded")
+        catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor.name})
+        catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor.name}", "shredded")
         act(
             settings,
             "shred",
-            actor=actor,
+            actor=actor.name,
             dataset=dataset,
             version=v.version,
             detail={
@@ -90,11 +94,11 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: str) 
     return [v.version for v in targets]
 
 
-def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], to: Path | str, *, actor: str) -> Path:
+def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], to: Path | str, *, actor: User) -> Path:
     """Privileged: decrypt columns of a released version into ``to`` (Parquet), audited.
 
-    The caller must have checked the officer role. Nothing is written if decryption fails."""
-
+    Nothing is written if decryption fails."""
+    ensure(settings, actor, "officer", act="decrypt")
     check_ids(dataset, version)
     catalog = Catalog(settings.db_url)
     info = catalog.get(dataset, version)
@@ -124,7 +128,7 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
         act(
             settings,
             "decrypt",
-            actor=actor,
+            actor=actor.name,
             dataset=dataset,
             version=version,
             detail={"columns": columns or "all encrypted", "rows": table.num_rows},
@@ -138,13 +142,14 @@ def decrypt(settings: Settings, dataset: str, version: str, columns: list[str], 
     return out
 
 
-def rotate_kek(settings: Settings, *, actor: str) -> RotationResult:
+def rotate_kek(settings: Settings, *, actor: User) -> RotationResult:
     """New key-encryption key version; data and purpose keys are re-wrapped (no data re-encrypted)."""
+    ensure(settings, actor, "officer", act="keys rotate")
     r = provider_for(settings).rotate_kek()
     act(
         settings,
         "keys_rotate",
-        actor=actor,
+        actor=actor.name,
         detail={
             "previous": r.previous_kek,
             "current": r.current_kek,
@@ -154,7 +159,8 @@ def rotate_kek(settings: Settings, *, actor: str) -> RotationResult:
     return r
 
 
-def retire_kek(settings: Settings, kek_version: int, *, actor: str) -> None:
+def retire_kek(settings: Settings, kek_version: int, *, actor: User) -> None:
     """Retire an old key-encryption key version (after a rotation re-wrapped everything)."""
+    ensure(settings, actor, "officer", act="keys retire")
     provider_for(settings).retire_kek(kek_version)
-    act(settings, "keys_retire", actor=actor, detail={"kek_version": kek_version})
+    act(settings, "keys_retire", actor=actor.name, detail={"kek_version": kek_version})

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from clearhouse.acts.labeler import verify_release
+from clearhouse.acts.users import User, ensure
 from clearhouse.acts.waiting import clear_pending, waiting_version, withhold_rows
 from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError, ReleaseRefused
@@ -115,8 +116,10 @@ def _from_file(settings: Settings, paths: VersionPaths) -> ReviewSample:
     return ReviewSample(**{k: doc[k] for k in ReviewSample.__dataclass_fields__})
 
 
-def sample(settings: Settings, dataset: str, version: str, *, actor: str) -> ReviewSample:
-    """The review sample of a waiting version: drawn (and recorded) on the first call, then the same."""
+def sample(settings: Settings, dataset: str, version: str, *, actor: User) -> ReviewSample:
+    """The review sample of a waiting version: drawn (and recorded) on the first call, then the same.
+    Only an officer sees it (it is cleared text)."""
+    ensure(settings, actor, "officer", act="review sample")
     catalog = Catalog(settings.db_url)
     gates = _needs_review(settings, catalog, dataset, version, doing="reviewed")
     paths = VersionPaths(settings, dataset, version)
@@ -159,14 +162,14 @@ def sample(settings: Settings, dataset: str, version: str, *, actor: str) -> Rev
         records=records,
         max_residual_rate=float(plan["max_residual_rate"]),
         confidence=float(plan["confidence"]),
-        drawn_by=actor,
+        drawn_by=actor.name,
         drawn_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     write_json(paths.review_sample, drawn.to_dict(), mode=0o600)
     act(
         settings,
         "review_sample",
-        actor=actor,
+        actor=actor.name,
         dataset=dataset,
         version=version,
         detail={
@@ -185,10 +188,11 @@ def sample(settings: Settings, dataset: str, version: str, *, actor: str) -> Rev
 
 
 def submit(
-    settings: Settings, dataset: str, version: str, leaks: list[str], *, actor: str, note: str = ""
+    settings: Settings, dataset: str, version: str, leaks: list[str], *, actor: User, note: str = ""
 ) -> ReviewOutcome:
     """Record the officer's marks (the ``ref`` of every sampled record that still shows personal data)
     and decide. An unknown reference is bad input: nothing is recorded."""
+    ensure(settings, actor, "officer", act="review submit")
     catalog = Catalog(settings.db_url)
     gates = _needs_review(settings, catalog, dataset, version, doing="reviewed")
     if gates.review.result is not None:
@@ -213,8 +217,9 @@ def submit(
     outstanding: list[str] = []
     if not figures.passed:
         state = "quarantined"
-        catalog.add_reason(dataset, version, "review", f"residual-PII review by {actor}: {figures.summary()}", "review")
-        catalog.update(dataset, version, state=state, info={"reviewed_by": actor})
+        why = f"residual-PII review by {actor.name}: {figures.summary()}"
+        catalog.add_reason(dataset, version, "review", why, "review")
+        catalog.update(dataset, version, state=state, info={"reviewed_by": actor.name})
         write_json(
             paths.quarantine / "reasons.json",
             {"dataset": dataset, "version": version, "reasons": catalog.get(dataset, version).reasons},
@@ -224,7 +229,7 @@ def submit(
         if marked:
             # known leaks never go out: the records the officer marked are withheld from the release
             rows = withhold_rows(
-                paths, [by_ref[x]["row"] for x in marked], why=f"marked by {actor} in the residual-PII review"
+                paths, [by_ref[x]["row"] for x in marked], why=f"marked by {actor.name} in the residual-PII review"
             )
             withheld = len(marked)
             catalog.update(dataset, version, rows_out=rows)
@@ -236,12 +241,12 @@ def submit(
             clear_pending(paths)
             state = "cleared"
             target = paths.cleared
-        catalog.update(dataset, version, state=state, info={"reviewed_by": actor})
+        catalog.update(dataset, version, state=state, info={"reviewed_by": actor.name})
         artifacts = artifact_digests(settings, sorted(target.iterdir()))
     act(
         settings,
         "review",
-        actor=actor,
+        actor=actor.name,
         dataset=dataset,
         version=version,
         detail={

@@ -4,8 +4,9 @@ One module per command group, registered explicitly below:
 
 =================  ===========================================================
 ``pipeline``       init, sample, check-policy, run, demo, status (data engineer)
-``labeler``        pull (labeling team)
-``officer``        approve, reject, decrypt, keys …, roles … (privacy officer)
+``labeler``        pull, available (certified labelers)
+``officer``        approve, reject, decrypt, keys … (privacy officer)
+``users``          users add|certify|revoke|token|list (privacy officer)
 ``assess``         assessment show|sign, review sample|submit (privacy officer)
 ``lineage``        lineage
 ``governance``     verify, trace (auditor)
@@ -31,9 +32,9 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import assess, cluster, discover, governance, labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import assess, cluster, discover, governance, labeler, lineage, officer, pipeline, scan, users
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
-from clearhouse.errors import ClearhouseError, ReleaseRefused
+from clearhouse.errors import AuthenticationError, ClearhouseError, PermissionDenied, ReleaseRefused
 
 app = typer.Typer(
     name="clearhouse",
@@ -68,7 +69,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, discover, labeler, officer, assess, lineage, governance, scan, cluster):
+for _group in (pipeline, discover, labeler, officer, assess, users, lineage, governance, scan, cluster):
     _group.register(app)
 
 
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = command.main(
             args=list(argv) if argv is not None else None, prog_name="clearhouse", standalone_mode=False
         )
-    except ReleaseRefused as exc:
+    except (ReleaseRefused, AuthenticationError, PermissionDenied) as exc:
         err(f"refused: {exc}")
         return EXIT_REFUSED
     except ClearhouseError as exc:

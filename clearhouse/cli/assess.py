@@ -1,6 +1,7 @@
 """The privacy officer's assessment and review commands: ``assessment show|sign``, ``review sample|submit``.
 
-``review sample`` is the one command that prints cleared text, and only to an officer.
+``review sample`` is the one command that prints cleared text, and only to an officer. The acts need an
+officer's token (``CLEARHOUSE_TOKEN`` or ``--token-file``); refusals exit 1 and are recorded.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import typer
 
 from clearhouse.acts import assessment as assessment_acts
 from clearhouse.acts import review as review_acts
-from clearhouse.acts.roles import require_role
 from clearhouse.catalog import Catalog
-from clearhouse.cli._common import EXIT_REFUSED, JsonOption, out, print_json, settings
+from clearhouse.cli._common import EXIT_REFUSED, JsonOption, TokenFileOption, acting, out, print_json, settings
 from clearhouse.errors import NotFoundError
 from clearhouse.governance.gates import LABELS, assessment_status
 from clearhouse.policy import Assessment, Policy, load_policy
@@ -100,9 +100,10 @@ def sign(
         str | None, typer.Option(help="the digest you read (a prefix); refused if the assessment changed since")
     ] = None,
     json: JsonOption = False,
+    token_file: TokenFileOption = None,
 ) -> None:
     s = settings()
-    actor = require_role(s, "officer")
+    actor = acting(s, token_file, "officer", act="assessment sign")
     before = assessment_acts.current(s, dataset).status.signoff
     signoff = assessment_acts.sign(s, dataset, actor=actor, note=note, expect_digest=digest)
     if json:
@@ -117,9 +118,9 @@ def sign(
         )
 
 
-def sample(dataset: str, version: str, json: JsonOption = False) -> None:
+def sample(dataset: str, version: str, json: JsonOption = False, token_file: TokenFileOption = None) -> None:
     s = settings()
-    drawn = review_acts.sample(s, dataset, version, actor=require_role(s, "officer"))
+    drawn = review_acts.sample(s, dataset, version, actor=acting(s, token_file, "officer", act="review sample"))
     if json:
         print_json(drawn.to_dict())
         return
@@ -153,9 +154,10 @@ def submit(
     ],
     note: Annotated[str, typer.Option(help="a note kept with the review")] = "",
     json: JsonOption = False,
+    token_file: TokenFileOption = None,
 ) -> None:
     s = settings()
-    actor = require_role(s, "officer")
+    actor = acting(s, token_file, "officer", act="review submit")
     marked = [] if leaks.strip().lower() == "none" else [x for x in leaks.split(",") if x.strip()]
     result = review_acts.submit(s, dataset, version, marked, actor=actor, note=note)
     if json:

@@ -1,4 +1,6 @@
-"""The privacy officer's commands: approve, reject, decrypt, keys (status, rotate, retire, shred), roles."""
+"""The privacy officer's commands: approve, reject, decrypt, keys (status, rotate, retire, shred), users.
+
+Each needs an officer's token (``CLEARHOUSE_TOKEN`` or ``--token-file``); refusals exit 1 and are recorded."""
 
 from __future__ import annotations
 
@@ -8,12 +10,10 @@ from typing import Annotated
 import typer
 
 from clearhouse.acts import officer
-from clearhouse.acts.roles import grant, load_roles, require_role
-from clearhouse.cli._common import JsonOption, out, print_json, settings
+from clearhouse.cli._common import JsonOption, TokenFileOption, acting, out, print_json, settings
 from clearhouse.privacy.crypto.configured import provider_for
 
 keys_app = typer.Typer(help="key management: status, rotate, retire, shred (officer)", no_args_is_help=True)
-roles_app = typer.Typer(help="grant or list roles (officer, labeler, engineer)", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,28 +24,37 @@ def register(app: typer.Typer) -> None:
     keys_app.command("rotate", help="new key-encryption key version; re-wrap data keys, no re-encryption")(rotate)
     keys_app.command("retire", help="retire an old key-encryption key version")(retire)
     keys_app.command("shred", help="destroy a dataset's data key(s): crypto-shredding")(shred)
-    roles_app.command("grant", help="grant a role to a user")(roles_grant)
-    roles_app.command("list", help="list roles and their users")(roles_list)
     app.add_typer(keys_app, name="keys")
-    app.add_typer(roles_app, name="roles")
 
 
-def _decide(dataset: str, version: str, note: str, *, approve: bool, json: bool) -> None:
+def _decide(dataset: str, version: str, note: str, *, approve: bool, json: bool, token_file: Path | None) -> None:
     s = settings()
-    actor = require_role(s, "officer")
+    actor = acting(s, token_file, "officer", act="approve" if approve else "reject")
     state = officer.decide(s, dataset, version, approve=approve, actor=actor, note=note)
     if json:
-        print_json({"dataset": dataset, "version": version, "state": state, "by": actor})
+        print_json({"dataset": dataset, "version": version, "state": state, "by": actor.name})
     else:
         out(f"{dataset} {version} is now {state}")
 
 
-def approve(dataset: str, version: Annotated[str, typer.Option()], note: str = "", json: JsonOption = False) -> None:
-    _decide(dataset, version, note, approve=True, json=json)
+def approve(
+    dataset: str,
+    version: Annotated[str, typer.Option()],
+    note: str = "",
+    json: JsonOption = False,
+    token_file: TokenFileOption = None,
+) -> None:
+    _decide(dataset, version, note, approve=True, json=json, token_file=token_file)
 
 
-def reject(dataset: str, version: Annotated[str, typer.Option()], note: str = "", json: JsonOption = False) -> None:
-    _decide(dataset, version, note, approve=False, json=json)
+def reject(
+    dataset: str,
+    version: Annotated[str, typer.Option()],
+    note: str = "",
+    json: JsonOption = False,
+    token_file: TokenFileOption = None,
+) -> None:
+    _decide(dataset, version, note, approve=False, json=json, token_file=token_file)
 
 
 def decrypt(
@@ -54,9 +63,10 @@ def decrypt(
     to: Annotated[Path, typer.Option(help="folder for decrypted.parquet (mode 0600)")],
     column: Annotated[list[str] | None, typer.Option(help="column to decrypt (repeatable; default all)")] = None,
     json: JsonOption = False,
+    token_file: TokenFileOption = None,
 ) -> None:
     s = settings()
-    actor = require_role(s, "officer")
+    actor = acting(s, token_file, "officer", act="decrypt")
     cols = [c for c in (column or []) if c]
     path = officer.decrypt(s, dataset, version, cols, to, actor=actor)
     if json:
@@ -69,9 +79,9 @@ def keys_status() -> None:
     print_json(provider_for(settings()).status().to_dict())
 
 
-def rotate(json: JsonOption = False) -> None:
+def rotate(json: JsonOption = False, token_file: TokenFileOption = None) -> None:
     s = settings()
-    r = officer.rotate_kek(s, actor=require_role(s, "officer"))
+    r = officer.rotate_kek(s, actor=acting(s, token_file, "officer", act="keys rotate"))
     if json:
         print_json(
             {
@@ -88,9 +98,9 @@ def rotate(json: JsonOption = False) -> None:
     )
 
 
-def retire(kek_version: Annotated[int, typer.Argument(min=1)]) -> None:
+def retire(kek_version: Annotated[int, typer.Argument(min=1)], token_file: TokenFileOption = None) -> None:
     s = settings()
-    officer.retire_kek(s, kek_version, actor=require_role(s, "officer"))
+    officer.retire_kek(s, kek_version, actor=acting(s, token_file, "officer", act="keys retire"))
     out(f"key-encryption key v{kek_version} retired")
 
 
@@ -98,9 +108,10 @@ def shred(
     dataset: str,
     version: Annotated[str | None, typer.Option(help="one version (default: every version)")] = None,
     json: JsonOption = False,
+    token_file: TokenFileOption = None,
 ) -> None:
     s = settings()
-    versions = officer.shred(s, dataset, version, actor=require_role(s, "officer"))
+    versions = officer.shred(s, dataset, version, actor=acting(s, token_file, "officer", act="keys shred"))
     if json:
         print_json({"dataset": dataset, "shredded": versions})
         return
@@ -108,17 +119,3 @@ def shred(
         f"shredded the data key(s) of {dataset}: {', '.join(versions)}; these versions can no "
         "longer be decrypted or pulled"
     )
-
-
-def roles_grant(role: str, user: str) -> None:
-    grant(settings(), role, user)
-    out(f"granted {role} to {user}")
-
-
-def roles_list(json: JsonOption = False) -> None:
-    roles = load_roles(settings())
-    if json:
-        print_json(roles)
-        return
-    for role, users in sorted(roles.items()):
-        out(f"{role:<10} {', '.join(users)}")

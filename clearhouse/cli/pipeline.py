@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from clearhouse.acts.users import create_first_officer
 from clearhouse.catalog import Catalog, VersionInfo
 from clearhouse.cli._common import (
     EXIT_OK,
@@ -40,7 +42,9 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="stream Air
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init", help="create the state directory, keyring and Airflow metadata DB")(init)
+    app.command(
+        "init", help="create the state directory, keyring, Airflow metadata DB and the first officer's token"
+    )(init)
     app.command("sample", help="write a synthetic collected dataset")(sample)
     app.command("check-policy", help="validate a policy file without running anything")(check_policy)
     app.command("run", help="run a dataset policy's DAG through Airflow; exit 0 only if cleared")(run)
@@ -61,6 +65,14 @@ def init(
     write_public_key(s)
     ensure_airflow_db(s, s.airflow_home / "migrate.log")
     out(f"state directory ready: {s.home}")
+    _first_officer(s, out)
+
+
+def _first_officer(s: Settings, say: Callable[[str], None]) -> None:
+    """Create the first officer when there is none; its token is written once, to a 0600 file."""
+    path = create_first_officer(s)
+    if path is not None:
+        say(f"first officer created; its token is in {path} (mode 0600): keep it safe, then delete the file")
 
 
 def sample(
@@ -141,7 +153,10 @@ def print_summary(s: Settings, info: VersionInfo, *, log: str) -> None:
     out(f"lineage      clearhouse lineage {info.dataset} --version {info.version}   (store: {s.db_url})")
     out(f"airflow log  {log}")
     if info.state == "cleared":
-        out(f"pull with    clearhouse pull {info.dataset} --version {info.version} --to ./labeling")
+        out(
+            f"pull with    clearhouse pull {info.dataset} --version {info.version} --to ./labeling"
+            "   (certified labeler's token)"
+        )
     elif info.state == "awaiting_approval":
         _next_steps(info, gates)
 
@@ -150,9 +165,9 @@ def _next_steps(info: VersionInfo, gates: Gates) -> None:
     """The officer's commands that complete a waiting version's gates, in order."""
     ds, v = info.dataset, info.version
     steps = {
-        "assessment": f"sign with    clearhouse assessment sign {ds}   (privacy officer; read: assessment show {ds})",
+        "assessment": f"sign with    clearhouse assessment sign {ds}   (officer; read: assessment show {ds})",
         "review": f"review with  clearhouse review sample {ds} {v}, then clearhouse review submit {ds} {v} --leaks ...",
-        "approval": f"approve with clearhouse approve {ds} --version {v}   (privacy officer)",
+        "approval": f"approve with clearhouse approve {ds} --version {v}   (privacy officer's token)",
     }
     for gate in gates.outstanding or ["approval"]:
         out(steps[gate])
@@ -193,6 +208,7 @@ def demo(
     init_keyring(s, dev_master_key=True)
     write_public_key(s)
     ensure_airflow_db(s, s.airflow_home / "migrate.log")
+    _first_officer(s, say)
     inbox = s.home / "inbox" / "support_tickets.csv"
     write_table(generate_support_tickets(rows, seed=seed), inbox)
     say(f"[2/4] generated {rows} sample support tickets at {inbox}")

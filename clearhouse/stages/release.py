@@ -56,6 +56,8 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
         "rows": table.num_rows,
         "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
         "files": files,
+        # what labelers receive when they pull (the policy's choice when this version was cleared)
+        "labeler_columns": [c for c in ctx.policy.labeler_columns() if c in table.column_names],
         "raw_sha256": info.raw_sha256,
         "policy": {"id": ctx.policy.id, "purpose": ctx.policy.purpose, "ethics_risk": ctx.policy.ethics_risk.value},
         # what an auditor needs to check this release against the ledger, without the keyring

@@ -752,7 +752,7 @@ def draft_policy(discovery: Discovery, *, source_path: str, fmt: str, origin: st
         "  sensitive: {categories: [], consent: not_applicable}  # REVIEW: e.g. [health] with consent: explicit",
         "  data_subjects: [TODO whose personal data this is]  # REVIEW",
         "  recipients: [TODO who receives the cleared data]  # REVIEW",
-        "  retention_period: P1Y  # REVIEW: how long cleared versions are kept (ISO 8601: P90D, P18M, P2Y)",
+        "  retention_period: 1y  # REVIEW: how long cleared versions may be kept (180d, 26w, 2y)",
         "",
     ]
     text = "\n".join(lines)

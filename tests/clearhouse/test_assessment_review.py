@@ -14,7 +14,6 @@ import pytest
 from clearhouse.acts import assessment, review
 from clearhouse.acts.labeler import pull
 from clearhouse.acts.officer import decide
-from clearhouse.acts.roles import grant
 from clearhouse.catalog import Catalog
 from clearhouse.cli import main
 from clearhouse.errors import CatalogError, ReleaseRefused
@@ -26,6 +25,7 @@ from clearhouse.settings import REPO_ROOT, Settings
 from clearhouse.stages.context import prepare
 from clearhouse.stages.runner import run_all
 from clearhouse.zones import VersionPaths
+from tests.conftest import add_user  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.slow
 SAMPLE_POLICY = (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text()
@@ -61,6 +61,8 @@ def _report(settings: Settings, version: str) -> str:
 
 
 def test_e3_waits_for_sign_off_review_and_approval(settings: Settings, tmp_path: Path) -> None:
+    olivia, _ = add_user(settings, "olivia", "officer")
+    lena, _ = add_user(settings, "lena", "labeler")
     policy = _policy(tmp_path, **E3)
     version, state = _run(settings, policy, 200)
     assert state == "awaiting_approval"
@@ -72,13 +74,13 @@ def test_e3_waits_for_sign_off_review_and_approval(settings: Settings, tmp_path:
 
     # approval is the last gate
     with pytest.raises(ReleaseRefused, match="cannot be approved yet: waiting for assessment sign-off"):
-        decide(settings, DS, version, approve=True, actor="olivia")
+        decide(settings, DS, version, approve=True, actor=olivia)
 
-    drawn = review.sample(settings, DS, version, actor="olivia")
+    drawn = review.sample(settings, DS, version, actor=olivia)
     assert drawn.n == 59 and drawn.population == 200 and drawn.columns == ["message"]
     sample_file = VersionPaths(settings, DS, version).review_sample
     assert stat.S_IMODE(sample_file.stat().st_mode) == 0o600
-    again = review.sample(settings, DS, version, actor="olivia")
+    again = review.sample(settings, DS, version, actor=olivia)
     assert again.seed == drawn.seed and again.records == drawn.records  # drawn once, then the same
     # the same seed over the same release draws the same records (anyone can repeat the draw)
     from clearhouse.validation.review import draw
@@ -89,26 +91,26 @@ def test_e3_waits_for_sign_off_review_and_approval(settings: Settings, tmp_path:
     assert entry.payload["seed"] == drawn.seed and "records" not in entry.payload
 
     with pytest.raises(CatalogError, match="not in the review sample"):
-        review.submit(settings, DS, version, ["NOT-A-REF"], actor="olivia")
+        review.submit(settings, DS, version, ["NOT-A-REF"], actor=olivia)
     assert version_gates(settings, _info(settings, version)).review.result is None  # nothing recorded
 
-    outcome = review.submit(settings, DS, version, [], actor="olivia", note="read all 59")
+    outcome = review.submit(settings, DS, version, [], actor=olivia, note="read all 59")
     assert outcome.figures.passed and outcome.state == "awaiting_approval"
     assert outcome.outstanding == ["assessment", "approval"]
     assert outcome.figures.upper_bound == pytest.approx(0.0495076, abs=1e-6)
     with pytest.raises(CatalogError, match="already reviewed by olivia"):
-        review.submit(settings, DS, version, [], actor="olivia")
+        review.submit(settings, DS, version, [], actor=olivia)
     with pytest.raises(ReleaseRefused, match="waiting for assessment sign-off"):
-        decide(settings, DS, version, approve=True, actor="olivia")
+        decide(settings, DS, version, approve=True, actor=olivia)
 
-    signoff = assessment.sign(settings, DS, actor="olivia", note="read with the DPO")
+    signoff = assessment.sign(settings, DS, actor=olivia, note="read with the DPO")
     assert signoff.by == "olivia"
     assert version_gates(settings, _info(settings, version)).outstanding == ["approval"]
     with pytest.raises(ReleaseRefused):
-        pull(settings, DS, version, tmp_path / "early")
+        pull(settings, DS, version, tmp_path / "early", actor=lena)
 
-    assert decide(settings, DS, version, approve=True, actor="olivia") == "cleared"
-    assert pull(settings, DS, version, tmp_path / "out").exists()
+    assert decide(settings, DS, version, approve=True, actor=olivia) == "cleared"
+    assert pull(settings, DS, version, tmp_path / "out", actor=lena).exists()
     assert verify(settings, DS, version).ok, verify(settings, DS, version).all_problems()
     report = _report(settings, version)
     assert "signed by olivia" in report
@@ -119,12 +121,12 @@ def test_e3_waits_for_sign_off_review_and_approval(settings: Settings, tmp_path:
 def test_e2_clears_and_shows_assessment_not_signed_until_signed(
     settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _, token = add_user(settings, "olivia", "officer")
     policy = _policy(tmp_path)
     version, state = _run(settings, policy, 200)
     assert state == "cleared"  # E1-E2: the sign-off does not hold the release back
     assert "assessment not signed" in _report(settings, version)
-    monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
-    grant(settings, "officer", "olivia")
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", token)
     assert main(["status", DS]) == 0
     out = capsys.readouterr().out
     assert f"assessment {DS}: assessment not signed" in out and "assessment not signed" in out.splitlines()[-1]
@@ -133,7 +135,7 @@ def test_e2_clears_and_shows_assessment_not_signed_until_signed(
     assert main(["assessment", "show", DS]) == 0
     shown = capsys.readouterr().out
     digest = next(line.split()[1] for line in shown.splitlines() if line.startswith("digest"))
-    assert "legitimate_interests" in shown and "P1Y" in shown and "sign with" in shown
+    assert "legitimate_interests" in shown and "1y" in shown and "sign with" in shown
     assert main(["assessment", "sign", DS, "--digest", "0" * 16]) == 1  # not what they read
     assert "changed since you read it" in capsys.readouterr().err
     assert main(["assessment", "sign", DS, "--digest", digest[:16], "--note", "ok"]) == 0
@@ -150,7 +152,7 @@ def test_e2_clears_and_shows_assessment_not_signed_until_signed(
     assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
 
     # a changed assessment needs a new sign-off: the next version ran with another one
-    changed = _policy(tmp_path, "changed.yaml", **{"retention_period: P1Y": "retention_period: P2Y"})
+    changed = _policy(tmp_path, "changed.yaml", **{"retention_period: 1y": "retention_period: 2y"})
     v2, state2 = _run(settings, changed, 200, seed=4)
     assert state2 == "cleared"
     status2 = version_gates(settings, _info(settings, v2)).assessment
@@ -160,29 +162,31 @@ def test_e2_clears_and_shows_assessment_not_signed_until_signed(
 
 
 def test_a_changed_assessment_holds_an_e3_version_until_signed_again(settings: Settings, tmp_path: Path) -> None:
+    olivia, _ = add_user(settings, "olivia", "officer")
     v1, _ = _run(settings, _policy(tmp_path, **E3), 200)
-    assessment.sign(settings, DS, actor="olivia")
+    assessment.sign(settings, DS, actor=olivia)
     assert version_gates(settings, _info(settings, v1)).assessment.signed
     changed = _policy(tmp_path, "changed.yaml", **E3, **{"recipients: [": "recipients: [an outside vendor, "})
     v2, state = _run(settings, changed, 200, seed=4)
     assert state == "awaiting_approval"
     assert version_gates(settings, _info(settings, v2)).outstanding[0] == "assessment"
-    review.sample(settings, DS, v2, actor="olivia")
-    review.submit(settings, DS, v2, [], actor="olivia")
+    review.sample(settings, DS, v2, actor=olivia)
+    review.submit(settings, DS, v2, [], actor=olivia)
     with pytest.raises(ReleaseRefused, match="assessment sign-off"):
-        decide(settings, DS, v2, approve=True, actor="olivia")
+        decide(settings, DS, v2, approve=True, actor=olivia)
 
 
 def test_a_failed_review_quarantines_the_version(
     settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # an E2 policy that asks for a review: it waits for the review only (no approval)
+    _, token = add_user(settings, "olivia", "officer")
+    lena, _ = add_user(settings, "lena", "labeler")
     policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1\nreview: {max_residual_rate: 0.05}"})
     version, state = _run(settings, policy, 200)
     assert state == "awaiting_approval"
     assert version_gates(settings, _info(settings, version)).outstanding == ["review"]
-    monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
-    grant(settings, "officer", "olivia")
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", token)
     assert main(["review", "sample", DS, version, "--json"]) == 0
     drawn = json.loads(capsys.readouterr().out)
     assert drawn["sample_size"] == 59 and len(drawn["records"]) == 59
@@ -197,7 +201,7 @@ def test_a_failed_review_quarantines_the_version(
     assert info.state == "quarantined"
     assert any(r["stage"] == "review" and "upper 95% bound" in r["message"] for r in info.reasons)
     with pytest.raises(ReleaseRefused, match="quarantined"):
-        pull(settings, DS, version, tmp_path / "out")
+        pull(settings, DS, version, tmp_path / "out", actor=lena)
     assert verify(settings, DS, version).ok
     assert "leaks = 2" in _report(settings, version)
     entry = [e for e in ledger_for(settings).entries(dataset=DS, version=version) if e.kind == "review"][-1]
@@ -206,16 +210,18 @@ def test_a_failed_review_quarantines_the_version(
 
 def test_a_whole_population_review_withholds_the_marked_records(settings: Settings, tmp_path: Path) -> None:
     # 40 records with text, fewer than the 59 needed: every one is read and the rate is observed
+    olivia, _ = add_user(settings, "olivia", "officer")
+    lena, _ = add_user(settings, "lena", "labeler")
     policy = _policy(tmp_path, **{"k_anonymity: 5": "k_anonymity: 1\nreview: {max_residual_rate: 0.05}"})
     version, state = _run(settings, policy, 40, seed=2)
     assert state == "awaiting_approval", _info(settings, version).reasons
-    drawn = review.sample(settings, DS, version, actor="olivia")
+    drawn = review.sample(settings, DS, version, actor=olivia)
     assert drawn.n == drawn.population == 40
     marked = drawn.records[7]
-    outcome = review.submit(settings, DS, version, [marked["ref"]], actor="olivia")
+    outcome = review.submit(settings, DS, version, [marked["ref"]], actor=olivia)
     assert outcome.figures.census and outcome.figures.upper_bound == pytest.approx(1 / 40)
     assert outcome.state == "cleared" and outcome.withheld == 1
-    out = pull(settings, DS, version, tmp_path / "out")
+    out = pull(settings, DS, version, tmp_path / "out", actor=lena)
     ids = pq.read_table(out / "data.parquet").column("ticket_id").to_pylist()
     assert len(ids) == 39 and marked["ref"] not in ids
     manifest = json.loads((out / "manifest.json").read_text())
@@ -225,7 +231,8 @@ def test_a_whole_population_review_withholds_the_marked_records(settings: Settin
 
 
 def test_review_acts_refuse_versions_that_need_none(settings: Settings, tmp_path: Path) -> None:
+    olivia, _ = add_user(settings, "olivia", "officer")
     version, state = _run(settings, _policy(tmp_path), 100)
     assert state == "cleared"
     with pytest.raises(CatalogError, match="only a version waiting for an officer"):
-        review.sample(settings, DS, version, actor="olivia")
+        review.sample(settings, DS, version, actor=olivia)

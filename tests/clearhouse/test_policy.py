@@ -26,7 +26,7 @@ assessment:
   legal_basis: legitimate_interests
   data_subjects: [customers]
   recipients: [internal labeling team]
-  retention_period: P90D
+  retention_period: 90d
 """
 
 

@@ -39,7 +39,7 @@ assessment:
   legal_basis: legitimate_interests
   data_subjects: [customers]
   recipients: [internal labeling team]
-  retention_period: P90D
+  retention_period: 90d
 expectations:
   - {type: expect_column_label_balance, column: label, max_ratio: 3, severity: warning}
   - {type: expect_column_values_to_not_be_null, column: label, severity: warning}

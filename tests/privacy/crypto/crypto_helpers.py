@@ -109,7 +109,7 @@ def make_policy(
                 "legal_basis": "public_task",
                 "data_subjects": ["patients"],
                 "recipients": ["triage model team"],
-                "retention_period": "P1Y",
+                "retention_period": "1y",
             },
         }
     )
