@@ -2,7 +2,8 @@
 
 SQLite by default (``CLEARHOUSE_HOME/catalog.db``); PostgreSQL through the same SQLAlchemy models.
 A version is ``processing`` while its DAG runs, then exactly one of ``cleared``, ``quarantined`` (with
-reasons), ``awaiting_approval`` (E3 data passed every gate and waits for a privacy officer),
+reasons), ``awaiting_approval`` (passed every automatic gate and waits for a privacy officer: E3 data
+for the assessment's sign-off and approval, data whose policy asks for it for the residual-PII review),
 ``rejected`` (an officer said no), ``revoked`` (an officer withdrew a cleared version: no further pulls)
 or ``shredded`` (its data key was destroyed).
 """
@@ -148,7 +149,15 @@ class VersionInfo:
     run_id: str | None = None
 
     #: facts of ``info`` that are safe to show anyone who may see the catalog (counts and names, no values)
-    PUBLIC_INFO = ("pii_found", "warnings", "ethics_risk", "source_name")
+    PUBLIC_INFO = (
+        "pii_found",
+        "warnings",
+        "ethics_risk",
+        "source_name",
+        "assessment_digest",
+        "requires",
+        "review_plan",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The version as JSON (CLI ``--json``, catalog API): states, reasons, counts, digests."""

@@ -79,5 +79,15 @@ class VersionPaths:
     def protected(self) -> Path:
         return self.work / "protected.parquet"
 
+    @property
+    def policy_copy(self) -> Path:
+        """The policy the version ran with, copied at prepare (its assessment and review plan)."""
+        return self.work / "policy.yaml"
+
+    @property
+    def review_sample(self) -> Path:
+        """The residual-PII review's sample of cleared text records (mode 0600; officers only)."""
+        return self.work / "review_sample.json"
+
     def stage_json(self, stage: str) -> Path:
         return self.work / f"{stage}.json"

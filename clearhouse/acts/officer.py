@@ -1,6 +1,7 @@
 """What a privacy officer does, in one place: approve or reject a version awaiting approval, revoke a
 cleared one, decrypt columns of a released version, crypto-shred data keys, rotate and retire
-key-encryption keys.
+key-encryption keys. (Signing an assessment and reviewing a sample are in
+:mod:`~clearhouse.acts.assessment` and :mod:`~clearhouse.acts.review`.)
 
 Every act takes the acting :class:`~clearhouse.acts.users.User` (authenticated by the caller with
 :func:`~clearhouse.acts.users.require`), re-checks it against the catalog, does the act and records it
@@ -9,17 +10,18 @@ in the audit log and the ledger under the user's name.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from clearhouse.acts.labeler import verify_release
 from clearhouse.acts.users import User, ensure
+from clearhouse.acts.waiting import clear_pending, waiting_version
 from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError, ReleaseRefused
+from clearhouse.governance.gates import APPROVAL, LABELS, version_gates
 from clearhouse.governance.record import act, artifact_digests
+from clearhouse.governance.report import refresh_reports
 from clearhouse.policy import load_policy
 from clearhouse.privacy.crypto.configured import provider_for
 from clearhouse.privacy.crypto.keys import RotationResult
@@ -27,20 +29,27 @@ from clearhouse.privacy.crypto.protect import decrypt_table
 from clearhouse.settings import Settings
 from clearhouse.zones import VersionPaths, check_ids
 
+_HOW = {
+    "assessment": "clearhouse assessment sign {dataset}",
+    "review": "clearhouse review sample {dataset} {version}, then clearhouse review submit",
+}
+
 
 def decide(settings: Settings, dataset: str, version: str, *, approve: bool, actor: User, note: str = "") -> str:
-    """A privacy officer approves (→ cleared) or rejects (→ rejected) a version awaiting approval."""
+    """A privacy officer approves (→ cleared) or rejects (→ rejected) a version awaiting approval.
+
+    Approval is the last gate: it is refused while the assessment's sign-off or the residual-PII review
+    of the version is outstanding. Rejection is possible at any time while the version waits."""
     ensure(settings, actor, "officer", act="approve" if approve else "reject")
     catalog = Catalog(settings.db_url)
-    check_ids(dataset, version)
-    info = catalog.get(dataset, version)
-    if info.state != "awaiting_approval":
-        raise CatalogError(f"{dataset} {version} is {info.state}; only versions awaiting approval can be decided")
+    info = waiting_version(catalog, dataset, version, doing="approved or rejected")
     paths = VersionPaths(settings, dataset, version)
     if approve:
-        verify_release(paths.pending_release)
-        paths.cleared.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(paths.pending_release), str(paths.cleared))
+        before = [g for g in version_gates(settings, info).outstanding if g != APPROVAL]
+        if before:
+            todo = "; ".join(f"{LABELS[g]} ({_HOW[g].format(dataset=dataset, version=version)})" for g in before)
+            raise ReleaseRefused(f"{dataset} {version} cannot be approved yet: waiting for {todo}")
+        clear_pending(paths)
         state = "cleared"
     else:
         state = "rejected"
@@ -50,6 +59,7 @@ def decide(settings: Settings, dataset: str, version: str, *, approve: bool, act
     if approve:
         detail["artifacts"] = artifact_digests(settings, sorted(paths.cleared.iterdir()))
     act(settings, "approve" if approve else "reject", actor=actor.name, dataset=dataset, version=version, detail=detail)
+    refresh_reports(settings, dataset, f"{'approved' if approve else 'rejected'} by {actor.name}", version=version)
     return state
 
 

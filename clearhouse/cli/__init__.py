@@ -7,6 +7,7 @@ One module per command group, registered explicitly below:
 ``labeler``        pull, available (certified labelers)
 ``officer``        approve, reject, decrypt, keys … (privacy officer)
 ``users``          users add|certify|revoke|token|list (privacy officer)
+``assess``         assessment show|sign, review sample|submit (privacy officer)
 ``lineage``        lineage
 ``governance``     verify, trace (auditor)
 ``scan``           scan-text
@@ -32,7 +33,19 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import cluster, discover, governance, labeler, lineage, officer, pipeline, scan, serve, users
+from clearhouse.cli import (
+    assess,
+    cluster,
+    discover,
+    governance,
+    labeler,
+    lineage,
+    officer,
+    pipeline,
+    scan,
+    serve,
+    users,
+)
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import AuthenticationError, ClearhouseError, PermissionDenied, ReleaseRefused
 
@@ -69,7 +82,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, discover, labeler, officer, users, lineage, governance, scan, cluster, serve):
+for _group in (pipeline, discover, labeler, officer, assess, users, lineage, governance, scan, cluster, serve):
     _group.register(app)
 
 

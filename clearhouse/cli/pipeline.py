@@ -23,8 +23,10 @@ from clearhouse.cli._common import (
     show_progress,
 )
 from clearhouse.errors import ClearhouseError, ConfigError
+from clearhouse.governance.gates import Gates, assessment_status, version_gates
 from clearhouse.governance.verify import verify as verify_ledger
 from clearhouse.governance.verify import write_public_key
+from clearhouse.policy import load_policy
 from clearhouse.privacy.crypto.configured import init_keyring
 from clearhouse.runs import run_log_path, run_policy
 from clearhouse.runs.embedded import ensure_airflow_db, task_started
@@ -121,6 +123,13 @@ def print_summary(s: Settings, info: VersionInfo, *, log: str) -> None:
     out(f"dataset      {info.dataset}")
     out(f"version      {info.version}")
     out(f"state        {info.state.upper()}")
+    gates = version_gates(s, info)
+    if gates.assessment.digest is not None:
+        out(f"assessment   {gates.assessment.label()}")
+    if gates.review.required:
+        out(f"review       {gates.review.label()}")
+    if info.state == "awaiting_approval" and gates.outstanding:
+        out(f"waiting for  {gates.waiting_for()}")
     out(
         f"rows         in {info.rows_in if info.rows_in is not None else '-'}"
         f" / out {info.rows_out if info.rows_out is not None else '-'}"
@@ -149,9 +158,19 @@ def print_summary(s: Settings, info: VersionInfo, *, log: str) -> None:
             "   (certified labeler's token)"
         )
     elif info.state == "awaiting_approval":
-        out(
-            f"approve with clearhouse approve {info.dataset} --version {info.version}   (privacy officer's token)"
-        )
+        _next_steps(info, gates)
+
+
+def _next_steps(info: VersionInfo, gates: Gates) -> None:
+    """The officer's commands that complete a waiting version's gates, in order."""
+    ds, v = info.dataset, info.version
+    steps = {
+        "assessment": f"sign with    clearhouse assessment sign {ds}   (officer; read: assessment show {ds})",
+        "review": f"review with  clearhouse review sample {ds} {v}, then clearhouse review submit {ds} {v} --leaks ...",
+        "approval": f"approve with clearhouse approve {ds} --version {v}   (privacy officer's token)",
+    }
+    for gate in gates.outstanding or ["approval"]:
+        out(steps[gate])
 
 
 def _finish(s: Settings, info: VersionInfo, json: bool) -> None:
@@ -227,15 +246,35 @@ def status(
         catalog.require_dataset(dataset)
     close_stale_runs(s, dataset)
     versions = catalog.versions(dataset)
+    gates = {(v.dataset, v.version): version_gates(s, v) for v in versions}
     if json:
-        print_json([v.to_dict() for v in versions])
+        print_json([{**v.to_dict(), "gates": gates[(v.dataset, v.version)].to_dict()} for v in versions])
         raise typer.Exit(EXIT_OK)
     if not versions:
         out("no dataset versions yet; try `clearhouse demo`")
         return
     _ledger_line(s)
+    _assessment_lines(s, catalog, sorted({v.dataset for v in versions}))
     out(f"{'dataset':<20} {'version':<26} {'state':<18} {'rows in/out':<13} reasons")
     for v in versions:
-        reasons = "; ".join(f"[{r['stage']}] {r['message']}" for r in v.reasons)
+        g = gates[(v.dataset, v.version)]
+        notes = [f"[{r['stage']}] {r['message']}" for r in v.reasons]
+        if v.state == "awaiting_approval" and g.outstanding:
+            notes.append(f"waiting for {g.waiting_for()}")
+        if g.review.done:
+            notes.append(f"review {g.review.label()}")
+        if g.assessment.digest is not None and not g.assessment.signed:
+            notes.append("assessment not signed")
         rows = f"{v.rows_in if v.rows_in is not None else '-'}/{v.rows_out if v.rows_out is not None else '-'}"
-        out(f"{v.dataset:<20} {v.version:<26} {v.state:<18} {rows:<13} {reasons[:200]}")
+        out(f"{v.dataset:<20} {v.version:<26} {v.state:<18} {rows:<13} {'; '.join(notes)[:300]}")
+
+
+def _assessment_lines(s: Settings, catalog: Catalog, datasets: list[str]) -> None:
+    """One line per dataset: is the assessment in its current policy signed, by whom, when."""
+    for ds in datasets:
+        try:
+            policy = load_policy(catalog.policy_path(ds))
+        except ClearhouseError as exc:
+            out(f"assessment {ds}: cannot read the policy ({exc})")
+            continue
+        out(f"assessment {ds}: {assessment_status(s, ds, policy.assessment_digest()).label()}")

@@ -1,7 +1,8 @@
 """Everything recorded about one version, gathered for the person who must sign it off: its state and
-reasons, the checks the gate ran, balance charts before vs after, lineage back to the collected file,
-the acts of people on it (approvals, rejections, revocations, pulls, refusals) and whether the ledger
-verifies it now. Aggregates, names and digests only — never a data value.
+reasons, the gates it waits for (assessment sign-off, residual-PII review, approval), the checks the
+validation gate ran, balance charts before vs after, lineage back to the collected file, the acts of
+people on it (approvals, rejections, revocations, pulls, refusals) and whether the ledger verifies it
+now. Aggregates, names and digests only — never a data value.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from clearhouse.catalog import Catalog, VersionInfo
 from clearhouse.errors import ClearhouseError
 from clearhouse.files import read_json
+from clearhouse.governance.gates import Gates, version_gates, version_policy
 from clearhouse.governance.trace import trace
 from clearhouse.governance.verify import verify
 from clearhouse.settings import Settings
@@ -40,6 +42,10 @@ class Dossier:
     ledger_problems: list[str] = field(default_factory=list)
     report: Path | None = None
     data_docs: list[str] = field(default_factory=list)
+    #: what the version waits for (assessment sign-off, residual-PII review, approval) and their states
+    gates: Gates | None = None
+    #: the privacy impact assessment of the policy the version ran with (what an officer signs)
+    assessment: dict[str, Any] | None = None
 
     @property
     def decisions(self) -> list[dict[str, Any]]:
@@ -85,4 +91,11 @@ def dossier(settings: Settings, dataset: str, version: str) -> Dossier:
     privacy_report = reports_dir(settings, dataset, version) / "privacy_report.html"
     d.report = privacy_report if privacy_report.is_file() else None
     d.data_docs = data_docs_pages(settings, dataset, version)
+    try:
+        policy = version_policy(settings, info)
+        d.gates = version_gates(settings, info, policy)
+        if policy is not None and policy.assessment is not None:
+            d.assessment = policy.assessment.model_dump(mode="json")
+    except ClearhouseError as exc:  # the policy copy is unreadable: say so, show the rest
+        d.lineage_problem = d.lineage_problem or str(exc)
     return d

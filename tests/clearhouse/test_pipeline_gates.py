@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import SecretStr
 
-from clearhouse.acts import officer
+from clearhouse.acts import officer, review
+from clearhouse.acts.assessment import sign
 from clearhouse.acts.labeler import pull
 from clearhouse.acts.officer import decide
 from clearhouse.catalog import Catalog
@@ -122,7 +123,12 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
 
 def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = _policy(
-        tmp_path, **{"ethics_risk: E2": "ethics_risk: E3", "k_anonymity: 5": "k_anonymity: 1", "l: 2": "l: 1"}
+        tmp_path,
+        **{
+            "ethics_risk: E2": "ethics_risk: E3",
+            "k_anonymity: 5": "k_anonymity: 1\nreview: {max_residual_rate: 0.05}",
+            "l: 2": "l: 1",
+        },
     )
     version, state = _run(settings, policy, 200).split(":")
     assert state == "awaiting_approval"
@@ -139,6 +145,12 @@ def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch
     with pytest.raises(PermissionDenied, match="officer role"):
         decide(settings, "support_tickets", version, approve=True, actor=lena)
     olivia, _ = first_officer(settings)
+    # the officer's gates before approval (tests/clearhouse/test_assessment_review.py has the details)
+    with pytest.raises(ReleaseRefused, match="cannot be approved yet"):
+        decide(settings, "support_tickets", version, approve=True, actor=olivia)
+    sign(settings, "support_tickets", actor=olivia)
+    review.sample(settings, "support_tickets", version, actor=olivia)
+    review.submit(settings, "support_tickets", version, [], actor=olivia)
     assert decide(settings, "support_tickets", version, approve=True, actor=olivia) == "cleared"
     assert pull(settings, "support_tickets", version, tmp_path / "out", actor=lena).exists()
     assert Catalog(settings.db_url).get("support_tickets", version).info["decided_by"] == "officer"

@@ -21,6 +21,12 @@ columns:
   email: {role: direct_identifier, treatment: pseudonymise}
   body: {role: free_text, treatment: redact}
   label: {role: label, treatment: keep}
+assessment:
+  purpose: route support tickets to the right team (test policy)
+  legal_basis: legitimate_interests
+  data_subjects: [customers]
+  recipients: [internal labeling team]
+  retention_period: 90d
 """
 
 

@@ -36,6 +36,12 @@ columns:
   message:   {role: free_text, treatment: redact}
   label:     {role: label, treatment: keep}
 k_anonymity: 2
+assessment:
+  purpose: route support tickets to the right team (test policy)
+  legal_basis: legitimate_interests
+  data_subjects: [customers]
+  recipients: [internal labeling team]
+  retention_period: 90d
 expectations:
   - {type: expect_column_label_balance, column: label, max_ratio: 3, severity: warning}
   - {type: expect_column_values_to_be_in_set, column: label, value_set: [billing, shipping, refund]}

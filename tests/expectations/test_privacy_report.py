@@ -34,6 +34,13 @@ k_anonymity: 2
 expectations:
   - {type: expect_column_label_balance, column: label, max_ratio: 2, severity: warning}
   - {type: expect_l_diversity, quasi_identifiers: [gender], sensitive_column: label, l: 2}
+review: {max_residual_rate: 0.05}
+assessment:
+  purpose: route support tickets to the right team (test policy)
+  legal_basis: legitimate_interests
+  data_subjects: [customers]
+  recipients: [internal labeling team]
+  retention_period: 90d
 """
 )
 
