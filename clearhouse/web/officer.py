@@ -13,11 +13,11 @@ from clearhouse.acts import assessment, officer, review
 from clearhouse.catalog import Catalog
 from clearhouse.errors import NotFoundError, ReleaseRefused
 from clearhouse.governance.dossier import dossier, reports_dir
-from clearhouse.zones import VersionPaths
 from clearhouse.validation.offline_docs import STYLESHEET, localise, stylesheet_text
 from clearhouse.web.deps import DatasetId, VersionId, app_settings, holding
 from clearhouse.web.render import SECURITY_HEADERS, page
 from clearhouse.web.security import Principal, check_csrf
+from clearhouse.zones import VersionPaths
 
 router = APIRouter(tags=["officer"])
 Officer = Annotated[Principal, Depends(holding("officer"))]
@@ -135,9 +135,7 @@ def decide(
         except ReleaseRefused as exc:  # a gate before approval is outstanding: say which, keep the page
             return _version_page(request, p, dataset, version, error=str(exc), status_code=409)
     else:
-        officer.decide(
-            settings, dataset, version, approve=False, actor=p.user, note=reason.strip()
-        )
+        officer.decide(settings, dataset, version, approve=False, actor=p.user, note=reason.strip())
     target = request.url_for("officer_version", dataset=dataset, version=version).path
     return RedirectResponse(f"{target}?done={decision}", status_code=303)
 

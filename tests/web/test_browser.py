@@ -120,12 +120,24 @@ def test_officer_signs_in_reviews_and_approves(portal_state: PortalState, server
     assert page.locator("#checks tbody tr").count() > 10
     assert page.locator("#lineage").inner_text().count("pseudonymise") >= 1
     report = page.frame_locator("iframe.report")
+    page.locator("iframe.report").scroll_into_view_if_needed()
     assert "Privacy report" in report.locator("h1").inner_text()
     if os.environ.get("CLEARHOUSE_SCREENSHOTS") == "1":
         docs = REPO_ROOT / "docs"
         docs.mkdir(exist_ok=True)
         page.screenshot(path=str(docs / "portal-officer-review.png"), full_page=False)
         page.locator("#balance").screenshot(path=str(docs / "portal-officer-balance.png"))
+    assert "Approval opens once" in page.locator("#decision").inner_text()
+    # the gates before approval: sign the assessment, draw the review sample, read it, submit
+    page.click("text=Sign this assessment as olivia")
+    page.wait_for_url("**?done=signed#gates")
+    page.click("text=Draw the review sample")
+    page.wait_for_url("**?done=sampled#review")
+    assert page.locator("input[name=leak]").count() == 59
+    if os.environ.get("CLEARHOUSE_SCREENSHOTS") == "1":
+        page.locator("#gates").screenshot(path=str(REPO_ROOT / "docs" / "portal-officer-review-sample.png"))
+    page.click("text=Submit the review as olivia")
+    page.wait_for_url("**?done=reviewed#gates")
     # approving needs a reason and the review confirmation; the browser refuses an empty reason itself
     page.fill("#reason", "Balanced labels, no residual PII in the sample, lineage complete")
     page.click("button.approve")

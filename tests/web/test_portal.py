@@ -187,33 +187,62 @@ def test_expired_certification_is_refused_at_once(portal_state, client_for) -> N
     assert refused and refused[-1]["detail"]["why"].startswith("labeler certification expired")
 
 
-def test_officer_approves_with_a_reason_then_the_labeler_gets_it(portal_state, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_officer_signs_reviews_and_approves_then_the_labeler_gets_it(portal_state, client_for) -> None:  # type: ignore[no-untyped-def]
     s = portal_state.settings
+    v = portal_state.awaiting
     olivia = _as(client_for(s), portal_state.people.tokens["olivia"])
-    url = f"/officer/{DS}/{portal_state.awaiting}/decide"
+    url = f"/officer/{DS}/{v}/decide"
+    page = olivia.get(f"/officer/{DS}/{v}").text
+    assert 'id="gates"' in page and "Privacy impact assessment sign-off" in page and "Residual-PII review" in page
+    assert "Legitimate interests" in page or "legitimate_interests" in page  # the assessment is shown
     no_reason = olivia.post(url, data={"decision": "approve", "reviewed": "yes", "reason": " "})
     assert no_reason.status_code == 400 and "give a reason" in no_reason.text
     not_reviewed = olivia.post(url, data={"decision": "approve", "reason": "balanced, no residual PII"})
     assert not_reviewed.status_code == 400
-    assert Catalog(s.db_url).get(DS, portal_state.awaiting).state == "awaiting_approval"
+    # approval is the last gate: refused while the sign-off and the review are outstanding
+    early = olivia.post(url, data={"decision": "approve", "reviewed": "yes", "reason": "too early"})
+    assert early.status_code == 409 and "assessment sign-off" in early.text
+    assert Catalog(s.db_url).get(DS, v).state == "awaiting_approval"
+    # the sign-off names the digest the officer read: a changed assessment is refused
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page)
+    assert digest
+    stale = olivia.post(f"/officer/{DS}/{v}/assessment/sign", data={"digest": "0" * 64})
+    assert stale.status_code == 403 and "changed since you read it" in stale.text
+    signed = olivia.post(
+        f"/officer/{DS}/{v}/assessment/sign",
+        data={"digest": digest.group(1), "note": "LIA on file"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    # the review: draw the sample once, read it, mark nothing
+    assert olivia.post(f"/officer/{DS}/{v}/review/sample", follow_redirects=False).status_code == 303
+    page = olivia.get(f"/officer/{DS}/{v}").text
+    refs = re.findall(r'name="leak" value="([^"]+)"', page)
+    assert len(refs) == 59  # the sample size the 5% limit at 95% confidence needs
+    unknown = olivia.post(f"/officer/{DS}/{v}/review/submit", data={"leak": ["not-in-the-sample"]})
+    assert unknown.status_code == 409 and "not in the review sample" in unknown.text
+    done = olivia.post(f"/officer/{DS}/{v}/review/submit", data={"note": "read all 59"}, follow_redirects=False)
+    assert done.status_code == 303
+    assert Catalog(s.db_url).get(DS, v).state == "awaiting_approval"  # approval is still outstanding
     ok = olivia.post(
         url,
         data={"decision": "approve", "reviewed": "yes", "reason": "balanced, no residual PII"},
         follow_redirects=False,
     )
     assert ok.status_code == 303 and ok.headers["location"].endswith("?done=approve")
-    assert Catalog(s.db_url).get(DS, portal_state.awaiting).state == "cleared"
-    approval = [a for a in _audit(portal_state, "approve") if a["version"] == portal_state.awaiting]
-    assert (
-        approval and approval[-1]["actor"] == "olivia" and approval[-1]["detail"]["note"] == "balanced, no residual PII"
-    )
-    page = olivia.get(f"/officer/{DS}/{portal_state.awaiting}?done=approve").text
-    assert "Approved" in page and "balanced, no residual PII" in page
+    assert Catalog(s.db_url).get(DS, v).state == "cleared"
+    approval = [a for a in _audit(portal_state, "approve") if a["version"] == v]
+    assert approval and approval[-1]["actor"] == "olivia"
+    assert approval[-1]["detail"]["note"] == "balanced, no residual PII"
+    actions = [a["action"] for a in Catalog(s.db_url).audit_log(DS) if a["version"] in (v, None)]
+    assert {"assessment_sign", "review_sample", "review", "approve"} <= set(actions)
+    page = olivia.get(f"/officer/{DS}/{v}?done=approve").text
+    assert "Approved" in page and "balanced, no residual PII" in page and "approved by olivia" in page
     again = olivia.post(url, data={"decision": "approve", "reviewed": "yes", "reason": "twice"})
     assert again.status_code == 409
     lara = _as(client_for(s), portal_state.people.tokens["lara"])
-    assert lara.get(f"/labeler/{DS}/{portal_state.awaiting}/download/parquet").status_code == 200
-    assert verify(s, DS, portal_state.awaiting).ok
+    assert lara.get(f"/labeler/{DS}/{v}/download/parquet").status_code == 200
+    assert verify(s, DS, v).ok
 
 
 def test_revoked_version_is_refused_everywhere(portal_state, client_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
