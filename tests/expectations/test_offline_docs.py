@@ -12,7 +12,8 @@ PAGE = """<html><head>
 <link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>
 <link rel="stylesheet" type="text/css" href="//unpkg.com/bootstrap-table@1.19.0/x.css">
 <link rel="shortcut icon" href="../../static/images/favicon.ico" type="image/x-icon"/>
-<style>.logo { background: url('https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png') 0 0; }
+<style>.logo {
+  background: url('https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png') 0 0; }
 .other { background: url(https://example.org/x.png); }</style>
 </head><body>
 <img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=20261130T1" alt="GX">
