@@ -32,6 +32,21 @@ SECURITY_HEADERS = {
 }
 
 
+def _plain(value: Any) -> str:
+    """A policy value as one line of text: lists joined, mappings as ``key: value`` without empty ones."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "none"
+    if isinstance(value, dict):
+        parts = [f"{str(k).replace('_', ' ')}: {_plain(v)}" for k, v in value.items() if v not in (None, "", [], {})]
+        return "; ".join(parts) or "none"
+    if isinstance(value, list | tuple):
+        return "; ".join(_plain(v) for v in value)
+    return str(value).replace("_", " ") if isinstance(value, str) and " " not in value else str(value)
+
+
+_ENV.filters["plain"] = _plain
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
