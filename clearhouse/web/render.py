@@ -34,7 +34,7 @@ SECURITY_HEADERS = {
 
 def _plain(value: Any) -> str:
     """A policy value as one line of text: lists joined, mappings as ``key: value`` without empty ones."""
-    if value is None or value == "" or value == [] or value == {}:
+    if value is None or value in ("", [], {}):
         return "none"
     if isinstance(value, dict):
         parts = [f"{str(k).replace('_', ' ')}: {_plain(v)}" for k, v in value.items() if v not in (None, "", [], {})]
