@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from clearhouse.acts.labeler import verify_release
+from clearhouse.acts.retention import remove_plaintext
 from clearhouse.acts.users import User, ensure
 from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError, ReleaseRefused
@@ -55,7 +56,9 @@ def decide(settings: Settings, dataset: str, version: str, *, approve: bool, act
 def shred(settings: Settings, dataset: str, version: str | None, *, actor: User) -> list[str]:
     """Destroy the data key(s) of a dataset (or one version) and record it in the catalog.
 
-    Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused."""
+    Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused, and
+    no copy of the version in clear is left: the landing copy and the work zone are removed (the cleared
+    release keeps only ciphertext, pseudonyms and redacted text)."""
     ensure(settings, actor, "officer", act="keys shred")
     check_ids(dataset, version)
     catalog = Catalog(settings.db_url)
@@ -66,6 +69,7 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: User)
         )
     result = provider_for(settings).shred(dataset, version)
     for v in targets:
+        removed = remove_plaintext(settings, dataset, v.version)
         catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor.name})
         catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor.name}", "shredded")
         act(
@@ -78,6 +82,7 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: User)
                 "state": "shredded",
                 "keys_destroyed": len(result.shredded),
                 "already_shredded": result.already_shredded,
+                "removed": removed,
             },
         )
     return [v.version for v in targets]
