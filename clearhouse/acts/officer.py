@@ -158,3 +158,23 @@ def retire_kek(settings: Settings, kek_version: int, *, actor: User) -> None:
     ensure(settings, actor, "officer", act="keys retire")
     provider_for(settings).retire_kek(kek_version)
     act(settings, "keys_retire", actor=actor.name, detail={"kek_version": kek_version})
+
+
+def audit_log(
+    settings: Settings,
+    *,
+    actor: User,
+    dataset: str | None = None,
+    action: str | None = None,
+    who: str | None = None,
+) -> list[dict[str, Any]]:
+    """The audit log for an officer: every act and every refusal, oldest first, optionally filtered by
+    dataset, action (``access_refused``, ``pull_refused``, ``pull``, ``dispose``, ...) and actor."""
+    ensure(settings, actor, "officer", act="audit")
+    if dataset is not None:
+        check_ids(dataset)
+    return [
+        e
+        for e in Catalog(settings.db_url).audit_log(dataset)
+        if (action is None or e["action"] == action) and (who is None or e["actor"] == who)
+    ]

@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
     keys_app.command("rotate", help="new key-encryption key version; re-wrap data keys, no re-encryption")(rotate)
     keys_app.command("retire", help="retire an old key-encryption key version")(retire)
     keys_app.command("shred", help="destroy a dataset's data key(s): crypto-shredding")(shred)
+    app.command("audit", help="the audit log: every act and every refusal (privacy officer)")(audit)
     app.command(
         "retention",
         help="dispose of versions past their policy's retention: destroy data keys, remove files (officer; "
@@ -147,3 +148,26 @@ def retention(
         err(problem)
     if result.problems:
         raise typer.Exit(EXIT_REFUSED)
+
+
+def audit(
+    dataset: Annotated[str | None, typer.Argument(help="one dataset (default: all, user changes included)")] = None,
+    action: Annotated[str | None, typer.Option(help="only this action, e.g. access_refused, pull, dispose")] = None,
+    actor: Annotated[str | None, typer.Option(help="only this user's acts and refusals")] = None,
+    json: JsonOption = False,
+    token_file: TokenFileOption = None,
+) -> None:
+    s = settings()
+    entries = officer.audit_log(
+        s, actor=acting(s, token_file, "officer", act="audit"), dataset=dataset, action=action, who=actor
+    )
+    if json:
+        print_json(entries)
+        return
+    if not entries:
+        out("no entries")
+    for e in entries:
+        where = f"{e['dataset']} {e['version'] or ''}".strip() if e["dataset"] else "-"
+        detail = e["detail"] or {}
+        why = detail.get("why") or detail.get("state") or detail.get("user") or ""
+        out(f"{e['at'][:19]}  {e['actor']:<20} {e['action']:<15} {where:<45} {why}")
