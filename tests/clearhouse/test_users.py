@@ -248,6 +248,8 @@ def test_token_file_must_be_private(
     path.chmod(0o644)
     assert main(["users", "list", "--token-file", str(path)]) == 1
     assert "readable by others (mode 0644); `chmod 600" in capsys.readouterr().err
+    settings = make_settings(home)
+    assert _refusals(settings)[-1]["detail"] == {"act": "users list", "why": "unusable token file"}
     path.chmod(0o600)
     assert main(["users", "list", "--token-file", str(path)]) == 0
     assert "officer" in capsys.readouterr().out
