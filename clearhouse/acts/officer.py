@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from clearhouse.acts.labeler import verify_release
-from clearhouse.acts.retention import remove_plaintext
+from clearhouse.acts.retention import destroy_keys, remove_plaintext
 from clearhouse.acts.users import User, ensure
 from clearhouse.catalog import Catalog
 from clearhouse.errors import CatalogError, ReleaseRefused
@@ -67,8 +67,8 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: User)
         raise CatalogError(
             f"no version {version!r} of dataset {dataset!r}" if version else f"unknown dataset {dataset!r}"
         )
-    result = provider_for(settings).shred(dataset, version)
     for v in targets:
+        destroyed, already = destroy_keys(settings, dataset, v.version)
         removed = remove_plaintext(settings, dataset, v.version)
         catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor.name})
         catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor.name}", "shredded")
@@ -80,8 +80,8 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: User)
             version=v.version,
             detail={
                 "state": "shredded",
-                "keys_destroyed": len(result.shredded),
-                "already_shredded": result.already_shredded,
+                "keys_destroyed": destroyed,
+                "already_shredded": already,
                 "removed": removed,
             },
         )

@@ -125,7 +125,7 @@ def apply_retention(
 def dispose(settings: Settings, due: Due, *, actor: str) -> None:
     """Destroy one version's data key(s), then remove its files; record it. The key goes first: if the
     files cannot all be removed, what is left cannot be decrypted."""
-    destroyed = _shred_keys(settings, due.dataset, due.version)
+    destroyed, _ = destroy_keys(settings, due.dataset, due.version)
     removed = remove_version_files(settings, due.dataset, due.version)
     catalog = Catalog(settings.db_url)
     message = (
@@ -150,14 +150,16 @@ def dispose(settings: Settings, due: Due, *, actor: str) -> None:
     )
 
 
-def _shred_keys(settings: Settings, dataset: str, version: str) -> int:
-    """Destroy the version's live data keys; a version that never got one (stopped before protect) has
-    none to destroy."""
+def destroy_keys(settings: Settings, dataset: str, version: str) -> tuple[int, int]:
+    """Destroy the version's live data keys: ``(destroyed, already destroyed)``. A version that never
+    got one (stopped before protect) has none to destroy, and that is no error: its copies in clear
+    still have to go."""
     provider = provider_for(settings)
-    live = [k for k in provider.status().data_keys if k.dataset == dataset and k.version == version and not k.shredded]
-    if not live:
-        return 0
-    return len(provider.shred(dataset, version).shredded)
+    keys = [k for k in provider.status().data_keys if k.dataset == dataset and k.version == version]
+    already = sum(1 for k in keys if k.shredded)
+    if len(keys) == already:
+        return 0, already
+    return len(provider.shred(dataset, version).shredded), already
 
 
 def _remove(settings: Settings, paths: list[Path]) -> list[str]:

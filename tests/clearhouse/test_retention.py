@@ -195,3 +195,27 @@ def test_retention_fails_loudly_when_a_policy_cannot_be_read(settings: Settings,
     assert result.disposed == [] and "its policy cannot be read" in result.problems[0]
     assert Catalog(settings.db_url).get("support_tickets", version).state == "cleared"
     assert (settings.zone("cleared") / "support_tickets" / version / "data.parquet").exists()
+
+
+def test_shred_of_a_version_stopped_before_protect_still_removes_its_raw_copy(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # a malformed file is landed (read-only copy), then ingest fails: no data key was ever made
+    good = tmp_path / "good.csv"
+    write_table(generate_support_tickets(60, seed=1), good)
+    lines = good.read_text().splitlines()
+    bad = tmp_path / "truncated.csv"
+    bad.write_text("\n".join(lines[:40]) + "\n" + lines[40][: len(lines[40]) // 2] + '"\n')
+    ctx = prepare(_policy(tmp_path, retention=None), source=bad, settings=settings)
+    assert run_all(ctx) == "quarantined"
+    landing = settings.zone("landing") / "support_tickets" / ctx.version
+    assert landing.exists()
+    needles = set(pacsv.read_csv(good).column("email").to_pylist()[:39])
+    assert _files_holding(settings.home, needles)
+    boss, _ = first_officer(settings)
+    assert officer.shred(settings, "support_tickets", ctx.version, actor=boss) == [ctx.version]
+    assert not landing.exists()
+    assert _files_holding(settings.home, needles) == {}
+    [entry] = [e for e in Catalog(settings.db_url).audit_log("support_tickets") if e["action"] == "shred"]
+    assert entry["detail"]["keys_destroyed"] == 0 and entry["detail"]["removed"]
+    assert Catalog(settings.db_url).get("support_tickets", ctx.version).state == "shredded"
