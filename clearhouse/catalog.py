@@ -207,6 +207,12 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
     Base.metadata.create_all(engine)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        # the catalog names people and versions and holds token hashes: the owner's only, whatever the umask
+        db = Path(url.removeprefix("sqlite:///"))
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            if path.exists():
+                path.chmod(0o600)
     return engine
 
 

@@ -261,11 +261,11 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the state layout (idempotent)."""
-        for path in (self.home, self.airflow_home, self.keys_dir, self.reports_dir):
+        zones = [self.zone(zone) for zone in ZONES]
+        for path in (self.home, self.airflow_home, self.keys_dir, self.reports_dir, self.home / "zones", *zones):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path.chmod(0o700)  # private to the owner: data, keys, metadata and logs live below
-        for zone in ZONES:
-            self.zone(zone).mkdir(mode=0o700, parents=True, exist_ok=True)
+            # private to the owner whatever the umask: data, keys, metadata and logs live below
+            path.chmod(0o700)
 
     def to_env(self) -> dict[str, str]:
         """The variables that reproduce these settings in a child process (Airflow tasks).

@@ -68,6 +68,11 @@ class VersionPaths:
         return self.settings.reports_dir / self.dataset / self.version
 
     @property
+    def run_log(self) -> Path:
+        """Output of the version's Airflow run (``airflow dags test``) on the embedded default."""
+        return self.settings.home / "runs" / f"{self.dataset}-{self.version}.log"
+
+    @property
     def ingested(self) -> Path:
         return self.work / "ingested.parquet"
 

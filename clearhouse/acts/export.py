@@ -80,7 +80,7 @@ def download(settings: Settings, dataset: str, version: str | None, fmt: str, *,
     """
     if fmt not in FORMATS:
         raise CatalogError(f"unknown download format {fmt!r}; formats are {', '.join(FORMATS)}")
-    ensure(settings, actor, "labeler", act=f"download {fmt}")
+    labeler = ensure(settings, actor, "labeler", act=f"download {fmt}")
     release = checked_release(settings, dataset, version, actor=actor)
     data = release.directory / "data.parquet"
     released = set(released_columns(settings, dataset, release.manifest))
@@ -100,6 +100,8 @@ def download(settings: Settings, dataset: str, version: str | None, fmt: str, *,
             "rows": rows,
             "columns": columns,
             "withheld": withheld,
+            "certified_until": labeler.certified_until.isoformat() if labeler.certified_until else None,
+            "certified_by": labeler.certified_by,
             "release_manifest_sha256": manifest_sha,
             "chain_head": release.chain_head,
         },

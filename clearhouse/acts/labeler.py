@@ -109,7 +109,7 @@ def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, act
     """Copy a cleared version to ``to/<dataset>/<version>/``: the columns released to labelers, as
     Parquet and CSV, with a manifest of their digests. Anything but ``cleared`` is refused, and so is a
     labeler who is not certified today; refusals are recorded."""
-    ensure(settings, actor, "labeler", act="pull")
+    labeler = ensure(settings, actor, "labeler", act="pull")
     release = checked_release(settings, dataset, version, actor=actor)
     info, source, manifest = release.info, release.directory, release.manifest
     base = to.expanduser().resolve()
@@ -139,6 +139,9 @@ def pull(settings: Settings, dataset: str, version: str | None, to: Path, *, act
             "rows": manifest["rows"],
             "columns": keep,
             "withheld": withheld,
+            # under which certification the data left: a labeling lead can show it was valid that day
+            "certified_until": labeler.certified_until.isoformat() if labeler.certified_until else None,
+            "certified_by": labeler.certified_by,
             "to": str(target),
             "chain_head": release.chain_head,
         },

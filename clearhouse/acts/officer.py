@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from clearhouse.acts.retention import destroy_keys, remove_plaintext
 from clearhouse.acts.users import User, ensure
 from clearhouse.acts.waiting import clear_pending, waiting_version
 from clearhouse.catalog import Catalog
@@ -99,7 +100,9 @@ def revoke(settings: Settings, dataset: str, version: str, *, actor: User, reaso
 def shred(settings: Settings, dataset: str, version: str | None, *, actor: User) -> list[str]:
     """Destroy the data key(s) of a dataset (or one version) and record it in the catalog.
 
-    Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused."""
+    Afterwards the encrypted columns of those versions cannot be decrypted and pulls are refused, and
+    no copy of the version in clear is left: the landing copy and the work zone are removed (the cleared
+    release keeps only ciphertext, pseudonyms and redacted text)."""
     ensure(settings, actor, "officer", act="keys shred")
     check_ids(dataset, version)
     catalog = Catalog(settings.db_url)
@@ -108,8 +111,9 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: User)
         raise CatalogError(
             f"no version {version!r} of dataset {dataset!r}" if version else f"unknown dataset {dataset!r}"
         )
-    result = provider_for(settings).shred(dataset, version)
     for v in targets:
+        destroyed, already = destroy_keys(settings, dataset, v.version)
+        removed = remove_plaintext(settings, dataset, v.version)
         catalog.update(dataset, v.version, state="shredded", info={"shredded_by": actor.name})
         catalog.add_reason(dataset, v.version, "shred", f"data key destroyed by {actor.name}", "shredded")
         act(
@@ -120,8 +124,9 @@ def shred(settings: Settings, dataset: str, version: str | None, *, actor: User)
             version=v.version,
             detail={
                 "state": "shredded",
-                "keys_destroyed": len(result.shredded),
-                "already_shredded": result.already_shredded,
+                "keys_destroyed": destroyed,
+                "already_shredded": already,
+                "removed": removed,
             },
         )
     return [v.version for v in targets]
@@ -197,3 +202,23 @@ def retire_kek(settings: Settings, kek_version: int, *, actor: User) -> None:
     ensure(settings, actor, "officer", act="keys retire")
     provider_for(settings).retire_kek(kek_version)
     act(settings, "keys_retire", actor=actor.name, detail={"kek_version": kek_version})
+
+
+def audit_log(
+    settings: Settings,
+    *,
+    actor: User,
+    dataset: str | None = None,
+    action: str | None = None,
+    who: str | None = None,
+) -> list[dict[str, Any]]:
+    """The audit log for an officer: every act and every refusal, oldest first, optionally filtered by
+    dataset, action (``access_refused``, ``pull_refused``, ``pull``, ``dispose``, ...) and actor."""
+    ensure(settings, actor, "officer", act="audit")
+    if dataset is not None:
+        check_ids(dataset)
+    return [
+        e
+        for e in Catalog(settings.db_url).audit_log(dataset)
+        if (action is None or e["action"] == action) and (who is None or e["actor"] == who)
+    ]

@@ -22,7 +22,6 @@ unknown dataset or version, missing file — nothing ran); 130 interrupted.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from clearhouse.cli import (
 )
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
 from clearhouse.errors import AuthenticationError, ClearhouseError, PermissionDenied, ReleaseRefused
+from clearhouse.files import make_private
 
 app = typer.Typer(
     name="clearhouse",
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     # Everything this process and its children (the Airflow run) write under the state directory —
     # data, catalog, ledger, keys, logs, reports — is private to its owner.
-    os.umask(0o077)
+    make_private()
     command = typer.main.get_command(app)
     try:
         result = command.main(

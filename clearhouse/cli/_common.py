@@ -24,7 +24,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from clearhouse.acts.users import User, require, token_from_file
+from clearhouse.acts.users import User, record_refusal, require, token_from_file
+from clearhouse.errors import AuthenticationError
 from clearhouse.settings import Settings, load_settings
 
 #: Exit codes, the same for every command (documented in the README and in ``clearhouse --help``):
@@ -64,16 +65,21 @@ def settings() -> Settings:
     return load_settings()
 
 
-def token(s: Settings, token_file: Path | None) -> str | None:
-    """The caller's token: ``--token-file`` (refused when group/others can read it) or ``CLEARHOUSE_TOKEN``."""
+def token(s: Settings, token_file: Path | None, *, act: str) -> str | None:
+    """The caller's token: ``--token-file`` (refused, and recorded, when group/others can read it or it
+    cannot be read) or ``CLEARHOUSE_TOKEN``."""
     if token_file is not None:
-        return token_from_file(token_file)
+        try:
+            return token_from_file(token_file)
+        except AuthenticationError:
+            record_refusal(s, act=act, why="unusable token file")
+            raise
     return s.token.get_secret_value() if s.token is not None else None
 
 
 def acting(s: Settings, token_file: Path | None, role: str, *, act: str) -> User:
     """Authenticate the caller and check the role the act needs (refusals are recorded; exit 1)."""
-    return require(s, token(s, token_file), role, act=act)
+    return require(s, token(s, token_file, act=act), role, act=act)
 
 
 def show_progress(quiet: bool) -> bool:

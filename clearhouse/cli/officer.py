@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from clearhouse.acts import officer
-from clearhouse.cli._common import JsonOption, TokenFileOption, acting, out, print_json, settings
+from clearhouse.acts.retention import apply_retention
+from clearhouse.cli._common import EXIT_REFUSED, JsonOption, TokenFileOption, acting, err, out, print_json, settings
 from clearhouse.privacy.crypto.configured import provider_for
 
 keys_app = typer.Typer(help="key management: status, rotate, retire, shred (officer)", no_args_is_help=True)
@@ -26,6 +27,12 @@ def register(app: typer.Typer) -> None:
     keys_app.command("rotate", help="new key-encryption key version; re-wrap data keys, no re-encryption")(rotate)
     keys_app.command("retire", help="retire an old key-encryption key version")(retire)
     keys_app.command("shred", help="destroy a dataset's data key(s): crypto-shredding")(shred)
+    app.command("audit", help="the audit log: every act and every refusal (privacy officer)")(audit)
+    app.command(
+        "retention",
+        help="dispose of versions past their policy's retention: destroy data keys, remove files (officer; "
+        "--dry-run lists them, no token needed)",
+    )(retention)
     app.add_typer(keys_app, name="keys")
 
 
@@ -137,3 +144,48 @@ def shred(
         f"shredded the data key(s) of {dataset}: {', '.join(versions)}; these versions can no "
         "longer be decrypted or pulled"
     )
+
+
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be disposed of; change nothing")] = False,
+    json: JsonOption = False,
+    token_file: TokenFileOption = None,
+) -> None:
+    s = settings()
+    actor = None if dry_run else acting(s, token_file, "officer", act="retention")
+    result = apply_retention(s, actor=actor, dry_run=dry_run)
+    if json:
+        print_json({"dry_run": dry_run, **result.to_dict()})
+    else:
+        listed = result.due if dry_run else result.disposed
+        verb = "would dispose of" if dry_run else "disposed of"
+        out(f"{verb} {len(listed)} version(s)")
+        for d in listed:
+            out(f"  {d.dataset:<20} {d.version:<26} {d.state:<18} retention {d.retention}, expired {d.expired_on}")
+    for problem in result.problems:
+        err(problem)
+    if result.problems:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def audit(
+    dataset: Annotated[str | None, typer.Argument(help="one dataset (default: all, user changes included)")] = None,
+    action: Annotated[str | None, typer.Option(help="only this action, e.g. access_refused, pull, dispose")] = None,
+    actor: Annotated[str | None, typer.Option(help="only this user's acts and refusals")] = None,
+    json: JsonOption = False,
+    token_file: TokenFileOption = None,
+) -> None:
+    s = settings()
+    entries = officer.audit_log(
+        s, actor=acting(s, token_file, "officer", act="audit"), dataset=dataset, action=action, who=actor
+    )
+    if json:
+        print_json(entries)
+        return
+    if not entries:
+        out("no entries")
+    for e in entries:
+        where = f"{e['dataset']} {e['version'] or ''}".strip() if e["dataset"] else "-"
+        detail = e["detail"] or {}
+        why = detail.get("why") or detail.get("state") or detail.get("user") or ""
+        out(f"{e['at'][:19]}  {e['actor']:<20} {e['action']:<15} {where:<45} {why}")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from clearhouse.acts.users import create_first_officer
+from clearhouse.acts.users import FIRST_OFFICER_FILE, create_first_officer
 from clearhouse.catalog import Catalog, VersionInfo
 from clearhouse.cli._common import (
     EXIT_OK,
@@ -73,6 +73,8 @@ def _first_officer(s: Settings, say: Callable[[str], None]) -> None:
     path = create_first_officer(s)
     if path is not None:
         say(f"first officer created; its token is in {path} (mode 0600): keep it safe, then delete the file")
+    elif (left := s.home / FIRST_OFFICER_FILE).exists():
+        say(f"{left} is still there: once its token is stored safely, delete it")
 
 
 def sample(

@@ -55,6 +55,8 @@ def add(
         return
     until = f", certified until {user.certified_until}" if user.certified_until else ""
     out(f"added {user.role} {user.name}{until}")
+    if user.role == "labeler" and user.certified_until is None:
+        out(f"not certified yet: pulls are refused until `clearhouse users certify {user.name} --until YYYY-MM-DD`")
     out(f"token (shown once; store it in a 0600 file): {secret}")
 
 

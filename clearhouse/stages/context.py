@@ -9,7 +9,7 @@ from typing import Any
 
 from clearhouse.catalog import Catalog
 from clearhouse.errors import IngestError, PolicyError
-from clearhouse.files import read_json, write_json, write_text_atomically
+from clearhouse.files import make_private, read_json, write_json, write_text_atomically
 from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
 from clearhouse.lineage.stage_runs import VersionLineage, dag_run_event
@@ -110,6 +110,7 @@ def prepare(
     settings: Settings | None = None,
 ) -> RunContext:
     """Load and check the policy, register the dataset and open a new ``processing`` version."""
+    make_private()  # the version's files hold personal data: the owner's only, whoever started us
     settings = settings or load_settings()
     settings.ensure_dirs()
     policy_path = Path(policy_path).resolve()

@@ -167,6 +167,7 @@ def test_users_cli_add_list_revoke(
     assert main(["users", "add", "erin", "--role", "engineer"]) == 0
     shown = capsys.readouterr().out
     assert "token (shown once" in shown and "ch_" in shown
+    erin_token = shown.rsplit(": ", 1)[1].strip()
 
     assert main(["users", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -197,6 +198,20 @@ def test_users_cli_add_list_revoke(
     assert main(["pull", "support_tickets", "--to", str(tmp_path)]) == 1
     assert "'lena' was revoked" in capsys.readouterr().err
     assert [u.name for u in Catalog(settings.db_url).users()] == ["erin", "lena", "officer"]
+
+    # the officer reads every refusal back; a labeler may not read the audit log
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", officer_token)
+    assert main(["audit", "--action", "access_refused", "--json"]) == 0
+    refusals = json.loads(capsys.readouterr().out)
+    assert [(r["actor"], r["detail"]["act"], r["detail"]["why"]) for r in refusals] == [
+        ("lena", "users add", "role labeler, needs officer"),
+        ("lena", "pull", "revoked user"),
+    ]
+    assert main(["audit", "--actor", "officer"]) == 0
+    text = capsys.readouterr().out
+    assert "user_add" in text and "user_revoke" in text and added["token"] not in text
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", erin_token)
+    assert main(["audit"]) == 1
 
 
 def test_environment_names_and_os_users_grant_nothing(
@@ -233,6 +248,8 @@ def test_token_file_must_be_private(
     path.chmod(0o644)
     assert main(["users", "list", "--token-file", str(path)]) == 1
     assert "readable by others (mode 0644); `chmod 600" in capsys.readouterr().err
+    settings = make_settings(home)
+    assert _refusals(settings)[-1]["detail"] == {"act": "users list", "why": "unusable token file"}
     path.chmod(0o600)
     assert main(["users", "list", "--token-file", str(path)]) == 0
     assert "officer" in capsys.readouterr().out
