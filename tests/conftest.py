@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+#: a minimal privacy impact assessment for test policies of E1 and above (appended to their YAML)
+ASSESSMENT_YAML = """\
+assessment:
+  purpose: route support tickets to the right team (test policy)
+  legal_basis: legitimate_interests
+  data_subjects: [customers]
+  recipients: [internal labeling team]
+  retention_period: 90d
+"""
 
 
 def make_settings(home: Path) -> Settings:

@@ -177,7 +177,13 @@ def _next_steps(info: VersionInfo, gates: Gates) -> None:
 
 def _finish(s: Settings, info: VersionInfo, json: bool) -> None:
     if json:
-        print_json({**info.to_dict(), "log": str(run_log_path(s, info.dataset, info.version))})
+        print_json(
+            {
+                **info.to_dict(),
+                "gates": version_gates(s, info).to_dict(),
+                "log": str(run_log_path(s, info.dataset, info.version)),
+            }
+        )
     else:
         _summary(s, info)
     if info.state != "cleared":
@@ -265,7 +271,7 @@ def status(
             notes.append(f"waiting for {g.waiting_for()}")
         if g.review.done:
             notes.append(f"review {g.review.label()}")
-        if g.assessment.digest is not None and not g.assessment.signed:
+        if g.assessment.digest is not None and not g.assessment.signed and "assessment" not in g.outstanding:
             notes.append("assessment not signed")
         rows = f"{v.rows_in if v.rows_in is not None else '-'}/{v.rows_out if v.rows_out is not None else '-'}"
         out(f"{v.dataset:<20} {v.version:<26} {v.state:<18} {rows:<13} {'; '.join(notes)[:300]}")

@@ -7,10 +7,12 @@ import pytest
 from clearhouse.errors import PolicyError
 from clearhouse.policy import EthicsRisk, Treatment, load_policy, parse_policy
 from clearhouse.settings import REPO_ROOT
+from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
 
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 
-BASE = """\
+BASE = (
+    """\
 id: tickets
 owner: team@example.org
 purpose: Route tickets to the right team.
@@ -21,13 +23,9 @@ columns:
   email: {role: direct_identifier, treatment: pseudonymise}
   body: {role: free_text, treatment: redact}
   label: {role: label, treatment: keep}
-assessment:
-  purpose: route support tickets to the right team (test policy)
-  legal_basis: legitimate_interests
-  data_subjects: [customers]
-  recipients: [internal labeling team]
-  retention_period: 90d
 """
+    + ASSESSMENT_YAML
+)
 
 
 def test_sample_policy_loads() -> None:
