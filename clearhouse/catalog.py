@@ -2,8 +2,10 @@
 
 SQLite by default (``CLEARHOUSE_HOME/catalog.db``); PostgreSQL through the same SQLAlchemy models.
 A version is ``processing`` while its DAG runs, then exactly one of ``cleared``, ``quarantined`` (with
-reasons), ``awaiting_approval`` (E3 data passed every gate and waits for a privacy officer),
-``rejected`` (an officer said no) or ``shredded`` (its data key was destroyed).
+reasons), ``awaiting_approval`` (passed every automatic gate and waits for a privacy officer: E3 data
+for the assessment's sign-off and approval, data whose policy asks for it for the residual-PII review),
+``rejected`` (an officer said no), ``revoked`` (an officer withdrew a cleared version: no further pulls)
+or ``shredded`` (its data key was destroyed).
 """
 
 from __future__ import annotations
@@ -12,19 +14,33 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from clearhouse.errors import CatalogError, NotFoundError, ReleaseRefused
 
-STATES = ("processing", "cleared", "quarantined", "awaiting_approval", "rejected", "shredded")
-FINAL = {"cleared", "quarantined", "rejected", "shredded"}
+STATES = (
+    "processing", "cleared", "quarantined", "awaiting_approval", "rejected", "revoked", "shredded", "disposed"
+)
+FINAL = {"cleared", "quarantined", "rejected", "revoked", "shredded", "disposed"}
 
 
 def utcnow() -> datetime:
@@ -71,6 +87,52 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class UserRow(Base):
+    """A person with a role. The API token is stored only as an argon2 hash; ``token_id`` is its short,
+    non-secret prefix, so a token is looked up by id and verified against one hash."""
+
+    __tablename__ = "ch_users"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    token_hash: Mapped[str] = mapped_column(String(200))
+    certified_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    certified_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A user row as the catalog returns it (with the hash, for :mod:`clearhouse.acts.users` only)."""
+
+    name: str
+    role: str
+    token_id: str
+    token_hash: str
+    certified_until: date | None
+    certified_by: str | None
+    revoked: bool
+    created_by: str
+    created_at: datetime
+
+
+def _to_user(row: UserRow) -> UserRecord:
+    return UserRecord(
+        name=row.name,
+        role=row.role,
+        token_id=row.token_id,
+        token_hash=row.token_hash,
+        certified_until=row.certified_until,
+        certified_by=row.certified_by,
+        revoked=bool(row.revoked),
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     dataset: str
@@ -87,7 +149,15 @@ class VersionInfo:
     run_id: str | None = None
 
     #: facts of ``info`` that are safe to show anyone who may see the catalog (counts and names, no values)
-    PUBLIC_INFO = ("pii_found", "warnings", "ethics_risk", "source_name")
+    PUBLIC_INFO = (
+        "pii_found",
+        "warnings",
+        "ethics_risk",
+        "source_name",
+        "assessment_digest",
+        "requires",
+        "review_plan",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The version as JSON (CLI ``--json``, catalog API): states, reasons, counts, digests."""
@@ -137,6 +207,12 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
     Base.metadata.create_all(engine)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        # the catalog names people and versions and holds token hashes: the owner's only, whatever the umask
+        db = Path(url.removeprefix("sqlite:///"))
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            if path.exists():
+                path.chmod(0o600)
     return engine
 
 
@@ -238,6 +314,49 @@ class Catalog:
                 raise NotFoundError(f"unknown dataset {dataset!r}")
             raise ReleaseRefused(f"dataset {dataset!r} has no cleared version")
         return cleared[-1]
+
+    # -- users ------------------------------------------------------------------------------------------
+    def add_user(self, *, name: str, role: str, token_id: str, token_hash: str, created_by: str,
+                 certified_until: date | None = None, certified_by: str | None = None) -> None:
+        with self.session() as s:
+            if s.get(UserRow, name) is not None:
+                raise CatalogError(f"user {name!r} already exists (names are never reused: the audit log names them)")
+            s.add(
+                UserRow(
+                    name=name,
+                    role=role,
+                    token_id=token_id,
+                    token_hash=token_hash,
+                    created_by=created_by,
+                    certified_until=certified_until,
+                    certified_by=certified_by,
+                    revoked=False,
+                )
+            )
+
+    def user(self, name: str) -> UserRecord:
+        with self.session() as s:
+            row = s.get(UserRow, name)
+            if row is None:
+                raise NotFoundError(f"unknown user {name!r}")
+            return _to_user(row)
+
+    def user_by_token_id(self, token_id: str) -> UserRecord | None:
+        with self.session() as s:
+            row = s.scalars(select(UserRow).where(UserRow.token_id == token_id)).first()
+            return _to_user(row) if row is not None else None
+
+    def users(self) -> list[UserRecord]:
+        with self.session() as s:
+            return [_to_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def update_user(self, name: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(UserRow, name)
+            if row is None:
+                raise NotFoundError(f"unknown user {name!r}")
+            for key, value in fields.items():
+                setattr(row, key, value)
 
     # -- audit ------------------------------------------------------------------------------------------
     def audit(

@@ -87,6 +87,18 @@ class ReleaseRefused(CatalogError):  # noqa: N818 - reads as a verdict: "release
     code = "refused"
 
 
+class AuthenticationError(ClearhouseError):
+    """No token, or a token that names no active user (unknown, wrong secret, revoked). Web: 401."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(ClearhouseError):  # noqa: N818 - reads as a verdict, like Django's
+    """An authenticated user may not do this act (wrong role; a labeler not certified or expired). Web: 403."""
+
+    code = "forbidden"
+
+
 class LineageError(ClearhouseError):
     """Lineage could not be recorded or verified. Never fails a data task by itself."""
 

@@ -11,11 +11,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+#: files and folders Clearhouse creates are its owner's only (0600 / 0700): they hold data, keys, metadata, logs
+PRIVATE_UMASK = 0o077
+
+
+def make_private() -> None:
+    """From now on, files and folders this process creates are private to its owner (0600 / 0700).
+
+    Every entry point that writes under the state directory calls it (the CLI, DAG tasks, the runner),
+    so nothing there depends on the umask of whoever started the process."""
+    os.umask(PRIVATE_UMASK)
+
 
 @contextmanager
 def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` in one rename (readers
-    never see half a file), on failure it is removed. ``mode`` (e.g. 0o644) replaces the private 0600."""
+    never see half a file), on failure it is removed. ``mode`` (e.g. 0o644 for a file meant to be shared,
+such as a draft policy) replaces the private 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
@@ -29,7 +41,7 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_text_atomically(path: Path, text: str, mode: int = 0o644) -> Path:
+def write_text_atomically(path: Path, text: str, mode: int = 0o600) -> Path:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
     with atomic_path(path, mode) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -1,11 +1,14 @@
 """Dataset policy: the YAML a data engineer writes once per collected dataset.
 
 Validated with pydantic at load, with cross-field rules. A bad policy raises one :class:`PolicyError`
-that names the file, the field path and the line; nothing runs. An E4 (prohibited) dataset is refused.
+that names the file, the field path and the line; nothing runs. An E4 (prohibited) dataset is refused,
+and an E1-E3 dataset needs a privacy impact assessment (:class:`Assessment`) that an officer signs off.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from enum import StrEnum
@@ -19,6 +22,8 @@ from clearhouse.errors import PolicyError
 from clearhouse.readers import FORMAT_BY_SUFFIX
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RETENTION = re.compile(r"^(\d{1,5})([dwy])$")
+_RETENTION_UNIT_DAYS = {"d": 1, "w": 7, "y": 365}
 
 
 class EthicsRisk(StrEnum):
@@ -87,6 +92,15 @@ class Column(_Strict):
     #: AES-SIV (deterministic, joinable) instead of AES-GCM for ``encrypt`` columns
     joinable: bool = False
     description: str = ""
+    #: whether labelers receive the column when they pull (default: every released column except
+    #: ``encrypt`` ones, whose ciphertext only an officer can open and a labeler has no use for)
+    labelers: bool | None = None
+
+    @property
+    def released_to_labelers(self) -> bool:
+        if self.treatment is Treatment.DROP:
+            return False
+        return self.labelers if self.labelers is not None else self.treatment is not Treatment.ENCRYPT
 
     @model_validator(mode="after")
     def _rules(self) -> Column:
@@ -100,6 +114,10 @@ class Column(_Strict):
             raise ValueError("a label column must be 'keep': labelers need it")
         if self.joinable and self.treatment is not Treatment.ENCRYPT:
             raise ValueError("'joinable' applies to 'encrypt' columns only")
+        if self.labelers and self.treatment is Treatment.DROP:
+            raise ValueError("a dropped column cannot be released to labelers")
+        if self.labelers is False and self.role is Role.LABEL:
+            raise ValueError("a label column must reach labelers ('labelers: false' on a label)")
         return self
 
 
@@ -177,6 +195,134 @@ class Expectation(_Strict):
         return dict(self.model_extra or {})
 
 
+class LegalBasis(StrEnum):
+    """Lawful bases for processing (GDPR Art. 6(1); PIPL Art. 13 has the same core list)."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+
+
+class SensitiveConsent(StrEnum):
+    """How the processing of sensitive categories is permitted."""
+
+    #: explicit consent (GDPR Art. 9(2)(a))
+    EXPLICIT = "explicit"
+    #: separate consent (PIPL Art. 29)
+    SEPARATE = "separate"
+    #: an exemption other than consent (e.g. GDPR Art. 9(2)(j), research), named in ``exemption``
+    EXEMPT = "exempt"
+    #: no sensitive category is processed
+    NOT_APPLICABLE = "not_applicable"
+
+
+
+
+def period_days(value: str) -> int:
+    """Days of a retention period written as the policy writes them ("180d", "26w", "2y" = 730 days)."""
+    match = RETENTION.fullmatch(value.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f"retention {value!r} must be a positive number of days, weeks or years: 180d, 26w, 2y")
+    return int(match.group(1)) * _RETENTION_UNIT_DAYS[match.group(2)]
+
+
+class SensitiveData(_Strict):
+    """Sensitive categories the dataset holds (health, biometric, religion, minors, …) and what permits it."""
+
+    categories: list[str] = Field(default_factory=list, max_length=50)
+    consent: SensitiveConsent = SensitiveConsent.NOT_APPLICABLE
+    #: where the consent is recorded (required for ``explicit`` and ``separate``)
+    consent_evidence: str = Field(default="", max_length=2000)
+    #: the legal exemption relied on (required for ``exempt``)
+    exemption: str = Field(default="", max_length=2000)
+
+    @field_validator("categories")
+    @classmethod
+    def _slugs(cls, value: list[str]) -> list[str]:
+        for cat in value:
+            if not SLUG.fullmatch(cat):
+                raise ValueError(f"category {cat!r} must be a lower-case name such as health or biometric")
+        return value
+
+    @model_validator(mode="after")
+    def _permitted(self) -> SensitiveData:
+        none = self.consent is SensitiveConsent.NOT_APPLICABLE
+        if self.categories and none:
+            raise ValueError(
+                "sensitive categories are listed but consent is not_applicable; say what permits them: "
+                "explicit, separate (with consent_evidence) or exempt (with exemption)"
+            )
+        if not self.categories and not none:
+            raise ValueError(f"consent is {self.consent.value} but no sensitive category is listed")
+        if self.consent in {SensitiveConsent.EXPLICIT, SensitiveConsent.SEPARATE} and not self.consent_evidence:
+            raise ValueError(f"{self.consent.value} consent needs consent_evidence: where the consent is recorded")
+        if self.consent is SensitiveConsent.EXEMPT and not self.exemption:
+            raise ValueError("consent 'exempt' needs exemption: the legal provision relied on")
+        return self
+
+
+class Assessment(_Strict):
+    """The privacy impact assessment a privacy officer signs off with their name.
+
+    The sign-off records :meth:`digest`; any change to any field makes a different digest, which needs a
+    new sign-off.
+    """
+
+    #: what the processing is for (usage), in the assessor's words
+    purpose: str = Field(min_length=10, max_length=2000)
+    legal_basis: LegalBasis
+    #: where the basis is documented (e.g. the legitimate-interests assessment)
+    legal_basis_note: str = Field(default="", max_length=2000)
+    sensitive: SensitiveData = Field(default_factory=SensitiveData)
+    #: whose personal data it is (customers, patients, employees, …)
+    data_subjects: list[str] = Field(min_length=1, max_length=50)
+    #: who receives the cleared data (disclosure)
+    recipients: list[str] = Field(min_length=1, max_length=50)
+    #: how long cleared versions may be kept, as the policy's ``retention`` is written: 180d, 26w, 2y
+    retention_period: str
+    #: how the data is disposed of at the end of the retention period
+    disposal: str = Field(default="", max_length=2000)
+    #: transfers to other organisations or countries (transmission); empty when there are none
+    transfers: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("data_subjects", "recipients", "transfers")
+    @classmethod
+    def _nonblank(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.strip() or len(item) > 500:
+                raise ValueError("each entry must be a non-blank line of at most 500 characters")
+        return value
+
+    @field_validator("retention_period")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        period_days(value)
+        return value.strip()
+
+    def canonical_json(self) -> str:
+        """The assessment as canonical JSON (sorted keys, no spaces): what the digest covers."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`canonical_json`: what a sign-off signs."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+class ReviewSpec(_Strict):
+    """Residual-PII review by sampling: an officer reads a random sample of the cleared text and marks
+    what still shows personal data; the version is released only when the exact upper bound of the
+    leak rate is at most ``max_residual_rate``."""
+
+    max_residual_rate: float = Field(gt=0.0, lt=1.0)
+    #: confidence of the one-sided upper bound
+    confidence: float = Field(default=0.95, ge=0.8, le=0.999)
+    #: free-text columns shown to the reviewer; empty means every released free-text column
+    columns: list[str] = Field(default_factory=list)
+
+
 class Policy(_Strict):
     id: str
     owner: str = Field(min_length=1)
@@ -194,6 +340,36 @@ class Policy(_Strict):
     k_anonymity: int = Field(default=0, ge=0)
     #: Airflow schedule of the dataset's DAG (cron expression or preset such as "@daily"); none = manual
     schedule: str | None = None
+    #: how long a version is kept ("180d", "26w", "2y" = 730 days); past it, the retention DAG shreds
+    #: its data key and removes its files. None: kept until an officer shreds it
+    retention: str | None = None
+    #: privacy impact assessment; required from E1 up, signed off by a privacy officer
+    assessment: Assessment | None = None
+    #: residual-PII review by sampling; required for E3 datasets with released free text
+    review: ReviewSpec | None = None
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        match = RETENTION.fullmatch(value.strip())
+        if match is None or int(match.group(1)) == 0:
+            raise ValueError(f"retention {value!r} must be a positive number of days, weeks or years: 180d, 26w, 2y")
+        return value.strip()
+
+    @property
+    def retention_days(self) -> int | None:
+        """The retention period in days (years count 365 days), or ``None`` when not declared."""
+        if self.retention is None:
+            return None
+        match = RETENTION.fullmatch(self.retention)
+        assert match is not None  # validated at load
+        return int(match.group(1)) * _RETENTION_UNIT_DAYS[match.group(2)]
+
+    def labeler_columns(self) -> list[str]:
+        """The columns labelers receive when they pull (see :attr:`Column.labelers`)."""
+        return [name for name, col in self.columns.items() if col.released_to_labelers]
 
     @field_validator("schedule")
     @classmethod
@@ -232,7 +408,66 @@ class Policy(_Strict):
             for col in _named_columns(exp.kwargs()):
                 if col not in self.columns:
                     raise ValueError(f"expectation {exp.type} names undeclared column {col!r}")
+        self._assessment_rules()
+        self._review_rules()
         return self
+
+    def _assessment_rules(self) -> None:
+        if self.assessment is None:
+            if self.ethics_risk is not EthicsRisk.E0:
+                raise ValueError(
+                    f"an {self.ethics_risk.value} policy needs an assessment (privacy impact assessment) with "
+                    "purpose, legal_basis, sensitive (categories and consent), data_subjects, recipients and "
+                    "retention_period; only E0 (no AI/ML use) may go without"
+                )
+            return
+        # the tool must not keep data longer than the assessment that was signed says
+        if self.retention is not None and period_days(self.retention) > period_days(
+            self.assessment.retention_period
+        ):
+            raise ValueError(
+                f"retention {self.retention} is longer than the assessment's retention_period "
+                f"{self.assessment.retention_period}; shorten it or change (and have signed) the assessment"
+            )
+        # a dropped sensitive column is never released; a kept one is processed for the purpose
+        sensitive = [
+            n for n in self.columns_with(role=Role.SENSITIVE) if self.columns[n].treatment is not Treatment.DROP
+        ]
+        if sensitive and not self.assessment.sensitive.categories:
+            raise ValueError(
+                f"column(s) {', '.join(sensitive)} are declared sensitive and released, but "
+                "assessment.sensitive.categories is empty; list the categories and what permits their processing"
+            )
+
+    def _review_rules(self) -> None:
+        released_text = self._released_text()
+        if self.review is None:
+            if self.ethics_risk is EthicsRisk.E3 and released_text:
+                raise ValueError(
+                    f"an E3 policy that releases free text ({', '.join(released_text)}) needs "
+                    "review: {max_residual_rate: …}, the largest share of records that may still show "
+                    "personal data (checked by an officer on a random sample)"
+                )
+            return
+        if not released_text:
+            raise ValueError("review: there is no released free-text column to review (all are dropped)")
+        for col in self.review.columns:
+            if col not in released_text:
+                raise ValueError(f"review.columns: {col!r} is not a released free-text column")
+
+    def _released_text(self) -> list[str]:
+        return [
+            n for n, c in self.columns.items() if c.role is Role.FREE_TEXT and c.treatment is not Treatment.DROP
+        ]
+
+    def review_columns(self) -> list[str]:
+        """The free-text columns a reviewer reads (empty when the policy asks for no review)."""
+        if self.review is None:
+            return []
+        return list(self.review.columns) or self._released_text()
+
+    def assessment_digest(self) -> str | None:
+        return self.assessment.digest() if self.assessment else None
 
     @property
     def scope(self) -> str:

@@ -15,7 +15,6 @@ Everything lives under one state directory (``CLEARHOUSE_HOME``, default ``./.cl
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -81,10 +80,11 @@ class Settings(BaseSettings):
         validation_alias="CLEARHOUSE_MASTER_PASSPHRASE",
         description="or a passphrase the root key is derived from (scrypt)",
     )
-    actor: str = Field(
-        "",
-        validation_alias="CLEARHOUSE_ACTOR",
-        description="name recorded for privileged acts (default: the OS user)",
+    token: SecretStr | None = Field(
+        None,
+        validation_alias="CLEARHOUSE_TOKEN",
+        description="API token of the user doing a privileged act (pull, approve, decrypt, keys, users, "
+        "retention); or `--token-file`",
     )
     detect_processes: int = Field(
         0,
@@ -245,15 +245,6 @@ class Settings(BaseSettings):
     def extra_policy_files(self) -> list[Path]:
         return [Path(p).resolve() for p in self.extra_policies.split(os.pathsep) if p]
 
-    @property
-    def current_actor(self) -> str:
-        if self.actor:
-            return self.actor
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
-
     def root_secret_env(self) -> dict[str, str]:
         """The root-key variables as the local keyring reads them (values stay inside this process)."""
         env: dict[str, str] = {}
@@ -270,11 +261,11 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the state layout (idempotent)."""
-        for path in (self.home, self.airflow_home, self.keys_dir, self.reports_dir):
+        zones = [self.zone(zone) for zone in ZONES]
+        for path in (self.home, self.airflow_home, self.keys_dir, self.reports_dir, self.home / "zones", *zones):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path.chmod(0o700)  # private to the owner: data, keys, metadata and logs live below
-        for zone in ZONES:
-            self.zone(zone).mkdir(mode=0o700, parents=True, exist_ok=True)
+            # private to the owner whatever the umask: data, keys, metadata and logs live below
+            path.chmod(0o700)
 
     def to_env(self) -> dict[str, str]:
         """The variables that reproduce these settings in a child process (Airflow tasks).

@@ -68,6 +68,11 @@ class VersionPaths:
         return self.settings.reports_dir / self.dataset / self.version
 
     @property
+    def run_log(self) -> Path:
+        """Output of the version's Airflow run (``airflow dags test``) on the embedded default."""
+        return self.settings.home / "runs" / f"{self.dataset}-{self.version}.log"
+
+    @property
     def ingested(self) -> Path:
         return self.work / "ingested.parquet"
 
@@ -78,6 +83,16 @@ class VersionPaths:
     @property
     def protected(self) -> Path:
         return self.work / "protected.parquet"
+
+    @property
+    def policy_copy(self) -> Path:
+        """The policy the version ran with, copied at prepare (its assessment and review plan)."""
+        return self.work / "policy.yaml"
+
+    @property
+    def review_sample(self) -> Path:
+        """The residual-PII review's sample of cleared text records (mode 0600; officers only)."""
+        return self.work / "review_sample.json"
 
     def stage_json(self, stage: str) -> Path:
         return self.work / f"{stage}.json"

@@ -1,4 +1,4 @@
-"""Airflow DAGs: one clearing DAG per dataset policy in ``datasets/``.
+"""Airflow DAGs: one clearing DAG per dataset policy in ``datasets/``, and the daily retention DAG.
 
 Thin by design: all logic lives in :mod:`clearhouse.orchestration.dag_factory` and the core it calls.
 (Airflow's safe-mode discovery only parses files that mention both "airflow" and "dag".)

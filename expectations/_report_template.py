@@ -49,6 +49,51 @@ TEMPLATE = r"""<!DOCTYPE html>
   </dl>
 </section>
 
+<section id="assessment">
+  <h2>Privacy impact assessment</h2>
+  {% if assessment %}
+  <p>
+    {% if gates and gates.assessment.signed %}<span class="badge pass">signed</span> {{ gates.assessment.label }}
+    {% else %}<span class="badge {{ 'fail' if gates and 'assessment' in gates.requires else 'warn' }}">assessment not signed</span>
+      {% if gates and gates.assessment.earlier_signoff %}<span class="muted">changed since the sign-off by {{ gates.assessment.earlier_signoff.by }} ({{ gates.assessment.earlier_signoff.at[:19] }}); a changed assessment needs a new sign-off</span>{% endif %}
+    {% endif %}
+  </p>
+  <dl>
+    <dt>Purpose</dt><dd>{{ assessment.purpose }}</dd>
+    <dt>Legal basis</dt><dd><code>{{ assessment.legal_basis.value }}</code>{% if assessment.legal_basis_note %} — {{ assessment.legal_basis_note }}{% endif %}</dd>
+    <dt>Sensitive data</dt><dd>{% if assessment.sensitive.categories %}{{ assessment.sensitive.categories|join(', ') }} · consent: <code>{{ assessment.sensitive.consent.value }}</code>{% if assessment.sensitive.consent_evidence %} ({{ assessment.sensitive.consent_evidence }}){% endif %}{% if assessment.sensitive.exemption %} ({{ assessment.sensitive.exemption }}){% endif %}{% else %}<span class="muted">none</span>{% endif %}</dd>
+    <dt>Data subjects</dt><dd>{{ assessment.data_subjects|join('; ') }}</dd>
+    <dt>Recipients</dt><dd>{{ assessment.recipients|join('; ') }}</dd>
+    <dt>Retention period</dt><dd><code>{{ assessment.retention_period }}</code>{% if assessment.disposal %} — {{ assessment.disposal }}{% endif %}</dd>
+    <dt>Transfers</dt><dd>{% if assessment.transfers %}{{ assessment.transfers|join('; ') }}{% else %}<span class="muted">none</span>{% endif %}</dd>
+    <dt>Digest</dt><dd><code>{{ gates.assessment.digest if gates else '' }}</code> <span class="muted">(SHA-256 of the assessment's canonical JSON: what a sign-off signs)</span></dd>
+  </dl>
+  {% else %}<p class="muted">No assessment (an E0 policy may go without).</p>{% endif %}
+</section>
+
+<section id="review">
+  <h2>Officer's gates and residual-PII review</h2>
+  {% if gates %}
+  <p>Release requires: {% for g in gates.requires %}{{ gate_labels[g] }}{% if not loop.last %}, {% endif %}{% else %}<span class="muted">no officer's gate (released when every check passes)</span>{% endfor %}.
+    {% if gates.outstanding %}<span class="badge warn">waiting for {% for g in gates.outstanding %}{{ gate_labels[g] }}{% if not loop.last %}, {% endif %}{% endfor %}</span>{% endif %}
+    {% if gates.approved_by %}Approved by {{ gates.approved_by }}.{% endif %}</p>
+  {% if gates.review.plan %}
+  <table>
+    <tr><th>limit (max_residual_rate)</th><td class="num">{{ pct2(gates.review.plan.max_residual_rate) }}</td></tr>
+    <tr><th>confidence</th><td class="num">{{ pct(gates.review.plan.confidence) }} one-sided, exact binomial (Clopper-Pearson) upper bound</td></tr>
+    <tr><th>sample size needed</th><td class="num">{{ gates.review.plan.sample_size }} records with no leak</td></tr>
+    <tr><th>columns read</th><td>{{ gates.review.plan.columns|join(', ') }}</td></tr>
+    {% if gates.review.sample %}<tr><th>sample</th><td>{{ gates.review.sample.n }} of {{ gates.review.sample.population }} records drawn by {{ gates.review.sample.by }} ({{ gates.review.sample.at[:19] }}), seed <code>{{ gates.review.sample.seed }}</code></td></tr>{% endif %}
+    {% if gates.review.result %}{% set r = gates.review.result %}
+    <tr><th>result</th><td>{% if r.passed %}<span class="badge pass">passed</span>{% else %}<span class="badge fail">failed</span>{% endif %}
+      n = {{ r.n }}, leaks = {{ r.leaks }}, upper bound {{ pct2(r.upper_bound) }}{% if r.census %} (every record read: the observed rate){% endif %} vs limit {{ pct2(r.max_residual_rate) }};
+      reviewed by {{ r.by }} ({{ r.at[:19] }}){% if r.withheld %}; {{ r.withheld }} marked record(s) withheld from the release{% endif %}</td></tr>
+    {% else %}<tr><th>result</th><td><span class="badge warn">not reviewed yet</span></td></tr>{% endif %}
+  </table>
+  {% else %}<p class="muted">No residual-PII review required for this version.</p>{% endif %}
+  {% else %}<p class="muted">not recorded</p>{% endif %}
+</section>
+
 <section id="findings">
   <h2>Personal data found</h2>
   {% if findings %}

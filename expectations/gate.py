@@ -28,6 +28,7 @@ from clearhouse.privacy.detection.types import TextDetector
 from clearhouse.privacy.risk import balance, representation
 from clearhouse.validation._gx import SAFE_RESULT_FORMAT, SITE_NAME, make_context
 from clearhouse.validation.custom import CUSTOM_EXPECTATIONS
+from clearhouse.validation.offline_docs import localise_site
 from clearhouse.validation.outcome import Check, Severity, ValidationOutcome, json_safe
 from clearhouse.validation.residual import own_identifiers, residual_detector
 from clearhouse.validation.sanitize import PrivacySafeDataDocsAction, sanitize_evr, scrub_message
@@ -291,6 +292,9 @@ def validate_version(
         df, suite, docs_dir=docs_dir, value_safe_columns=[*labels, *groups],
         known_names=policy.columns, detector=detector, identifiers=_identifiers(raw, policy),
     )
+    # GX's pages load scripts and styles from public CDNs and a logo from a cloud bucket: rewrite them
+    # to local assets, so the docs read offline and opening them tells no outside host anything
+    localise_site(docs_dir)
     checks = [to_check(evr) for evr in evrs]
     failed = [c for c in checks if not c["success"]]
     # Before-vs-after only where the values are comparable: a generalised column's raw values are the

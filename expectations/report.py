@@ -28,7 +28,7 @@ RISK_TEXT = {
     EthicsRisk.E0: "no AI/ML use",
     EthicsRisk.E1: "low risk",
     EthicsRisk.E2: "limited risk: cleared automatically when every critical check passes",
-    EthicsRisk.E3: "high risk: a privacy officer must approve the release",
+    EthicsRisk.E3: "high risk: a privacy officer must approve the release, after signing the assessment",
     EthicsRisk.E4: "prohibited",
 }
 RISK_TYPES = ("expect_k_anonymity", "expect_l_diversity")
@@ -38,12 +38,18 @@ FAIRNESS_TYPES = (
     "expect_label_parity_across_groups",
 )
 _SAFE_SCHEMES = {"", "http", "https", "file"}
+GATE_LABELS = {"assessment": "assessment sign-off", "review": "residual-PII review", "approval": "approval"}
 
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _pct2(value: float | None) -> str:
+    """Two decimals: a bound of 4.95% must not read as the limit 5.0%."""
+    return "—" if value is None else f"{100 * value:.2f}%"
 
 
 def _safe_href(href: str | None) -> str | None:
@@ -90,9 +96,11 @@ def _treatment_rows(policy: Policy, treatments: Mapping[str, str]) -> list[dict[
     ]
 
 
-def _charts(outcome: ValidationOutcome) -> list[BarChart]:
-    before = outcome.metrics_before or {}
-    after = outcome.metrics_after or {}
+def balance_charts(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[BarChart]:
+    """Before/after share charts of label balance and group representation, from the gate's metrics
+    (``ValidationOutcome.metrics_before`` / ``metrics_after``: shares per category, no values)."""
+    before = before or {}
+    after = after or {}
     charts = []
     for kind, title in (("balance", "Label balance"), ("representation", "Representation")):
         for column, dist in (after.get(kind) or {}).items():
@@ -105,6 +113,10 @@ def _charts(outcome: ValidationOutcome) -> list[BarChart]:
                 )
             )
     return charts
+
+
+def _charts(outcome: ValidationOutcome) -> list[BarChart]:
+    return balance_charts(outcome.metrics_before, outcome.metrics_after)
 
 
 def _docs_href(index: Path | None, report_dir: Path) -> str | None:
@@ -131,6 +143,7 @@ def render_privacy_report(
     lineage_href: str | None,
     report_dir: Path,
     ledger: Mapping[str, Any] | None = None,
+    gates: Mapping[str, Any] | None = None,
 ) -> str:
     """The report's HTML (see :func:`write_privacy_report`)."""
     template = _ENV.from_string(TEMPLATE)
@@ -154,10 +167,14 @@ def render_privacy_report(
         charts=_charts(outcome),
         any_before=before is not None,
         pct=_pct,
+        pct2=_pct2,
         data_docs_href=_docs_href(outcome.data_docs_index, report_dir),
         lineage_href=_safe_href(lineage_href),
         suite_path=str(outcome.suite_path),
         ledger=ledger,
+        assessment=policy.assessment,
+        gates=gates,
+        gate_labels=GATE_LABELS,
     )
 
 
@@ -172,6 +189,7 @@ def write_privacy_report(
     outcome: ValidationOutcome,
     lineage_href: str | None = None,
     ledger: Mapping[str, Any] | None = None,
+    gates: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the version's privacy report to ``path`` (atomically) and return it.
 
@@ -182,6 +200,8 @@ def write_privacy_report(
         lineage_href: link to the version's lineage view (relative or http/https/file only).
         ledger: the ledger check at writing time: ``ok``, ``entries``, ``head_seq``, ``head_hash``,
             ``key_id``, ``artifacts_checked``, ``problems`` (names and digests only).
+        gates: the officer's gates (``Gates.to_dict()`` of :mod:`clearhouse.governance.gates`): what the
+            version requires and what is outstanding, the assessment's sign-off, the review's figures.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,5 +215,6 @@ def write_privacy_report(
         lineage_href=lineage_href,
         report_dir=path.parent,
         ledger=ledger,
+        gates=gates,
     )
     return write_text_atomically(path, html, mode=0o600)

@@ -296,7 +296,7 @@ def load_or_create_suite(policy: Policy, suites_dir: Path) -> Path:
             path.unlink()
     if not path.exists():
         build_suite(generated, policy.id, f"policy {policy.id!r} (generating {os.fspath(path)})")
-        write_text_atomically(path, json.dumps(generated, indent=2, ensure_ascii=False) + "\n")
+        write_text_atomically(path, json.dumps(generated, indent=2, ensure_ascii=False) + "\n", mode=0o644)
     document = read_suite(path)
     build_suite(document, policy.id, os.fspath(path))
     return path

@@ -7,14 +7,27 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from clearhouse.settings import REPO_ROOT, Settings, load_settings
 
+if TYPE_CHECKING:
+    from clearhouse.acts.users import User
+
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+#: a minimal privacy impact assessment for test policies of E1 and above (appended to their YAML)
+ASSESSMENT_YAML = """\
+assessment:
+  purpose: route support tickets to the right team (test policy)
+  legal_basis: legitimate_interests
+  data_subjects: [customers]
+  recipients: [internal labeling team]
+  retention_period: 90d
+"""
 
 
 def make_settings(home: Path) -> Settings:
@@ -37,6 +50,28 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(home: Path) -> Settings:
     return make_settings(home)
+
+
+def first_officer(settings: Settings) -> tuple[User, str]:
+    """The state directory's first officer (created as `clearhouse init` does) and its token."""
+    from clearhouse.acts.users import FIRST_OFFICER_FILE, authenticate, create_first_officer
+
+    create_first_officer(settings)
+    token = (settings.home / FIRST_OFFICER_FILE).read_text().strip()
+    return authenticate(settings, token, act="test"), token
+
+
+def add_user(settings: Settings, name: str, role: str, *, certified_days: int | None = 30) -> tuple[User, str]:
+    """Add a user through the officer act (labelers certified for ``certified_days`` unless None)."""
+    from datetime import UTC, datetime, timedelta
+
+    from clearhouse.acts.users import add_user as add
+
+    officer, _ = first_officer(settings)
+    until = None
+    if role == "labeler" and certified_days is not None:
+        until = datetime.now(UTC).date() + timedelta(days=certified_days)
+    return add(settings, name, role, by=officer, certified_until=until)
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,8 @@ def test_every_policy_has_a_dag_without_import_errors(tmp_path: Path) -> None:
     dags = bag["dags"]
     assert isinstance(dags, dict)
     policies = sorted(p.stem for p in (REPO_ROOT / "datasets").glob("*.yaml"))
-    assert sorted(dags) == [f"clearhouse__{p}" for p in policies]
+    assert sorted(dags) == [f"clearhouse__{p}" for p in policies] + ["clearhouse_retention"]
+    assert dags["clearhouse_retention"] == ["dispose"]
     assert dags["clearhouse__support_tickets"] == sorted(
         ["prepare", "ingest", "detect", "minimise", "protect", "validate", "release"]
     )
@@ -96,6 +97,7 @@ def test_plugin_loads_and_mounts_the_catalog_api(tmp_path: Path) -> None:
 
 def test_tasks_have_owner_retries_with_backoff_and_timeouts(tmp_path: Path) -> None:
     bag = _dagbag(tmp_path / "state")
+    assert bag["tasks"]["clearhouse_retention"]["dispose"]["owner"] == "privacy-officer"  # type: ignore[index]
     tasks = bag["tasks"]["clearhouse__support_tickets"]  # type: ignore[index]
     owner = load_policy(REPO_ROOT / "datasets" / "support_tickets.yaml").owner
     for task_id, t in tasks.items():

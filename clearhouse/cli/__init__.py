@@ -4,13 +4,16 @@ One module per command group, registered explicitly below:
 
 =================  ===========================================================
 ``pipeline``       init, sample, check-policy, run, demo, status (data engineer)
-``labeler``        pull (labeling team)
-``officer``        approve, reject, decrypt, keys …, roles … (privacy officer)
+``labeler``        pull, available (certified labelers)
+``officer``        approve, reject, decrypt, keys … (privacy officer)
+``users``          users add|certify|revoke|token|list (privacy officer)
+``assess``         assessment show|sign, review sample|submit (privacy officer)
 ``lineage``        lineage
 ``governance``     verify, trace (auditor)
 ``scan``           scan-text
 ``discover``       discover (data engineer: profile a new dataset, draft its policy)
 ``cluster``        cluster up|down|status, trigger (scale-out: Celery, REST API)
+``serve``          serve (the web portal)
 =================  ===========================================================
 
 Exit codes (every command): 0 done; 1 refused or not cleared; 2 bad input or configuration (bad policy,
@@ -19,7 +22,6 @@ unknown dataset or version, missing file — nothing ran); 130 interrupted.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Sequence
@@ -30,9 +32,22 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from clearhouse.cli import cluster, discover, governance, labeler, lineage, officer, pipeline, scan
+from clearhouse.cli import (
+    assess,
+    cluster,
+    discover,
+    governance,
+    labeler,
+    lineage,
+    officer,
+    pipeline,
+    scan,
+    serve,
+    users,
+)
 from clearhouse.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED, err, out
-from clearhouse.errors import ClearhouseError, ReleaseRefused
+from clearhouse.errors import AuthenticationError, ClearhouseError, PermissionDenied, ReleaseRefused
+from clearhouse.files import make_private
 
 app = typer.Typer(
     name="clearhouse",
@@ -67,7 +82,7 @@ def _root(
     """Clearhouse: personal data never reaches a labeler."""
 
 
-for _group in (pipeline, discover, labeler, officer, lineage, governance, scan, cluster):
+for _group in (pipeline, discover, labeler, officer, assess, users, lineage, governance, scan, cluster, serve):
     _group.register(app)
 
 
@@ -82,13 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     # Everything this process and its children (the Airflow run) write under the state directory —
     # data, catalog, ledger, keys, logs, reports — is private to its owner.
-    os.umask(0o077)
+    make_private()
     command = typer.main.get_command(app)
     try:
         result = command.main(
             args=list(argv) if argv is not None else None, prog_name="clearhouse", standalone_mode=False
         )
-    except ReleaseRefused as exc:
+    except (ReleaseRefused, AuthenticationError, PermissionDenied) as exc:
         err(f"refused: {exc}")
         return EXIT_REFUSED
     except ClearhouseError as exc:

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +24,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from clearhouse.acts.users import User, record_refusal, require, token_from_file
+from clearhouse.errors import AuthenticationError
 from clearhouse.settings import Settings, load_settings
 
 #: Exit codes, the same for every command (documented in the README and in ``clearhouse --help``):
@@ -33,6 +36,14 @@ EXIT_INTERRUPTED = 130
 
 JsonOption = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout (for scripts)")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")]
+TokenFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        help="file holding your API token (mode 0600; default: the CLEARHOUSE_TOKEN variable)",
+        show_default=False,
+    ),
+]
 
 _err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -52,6 +63,23 @@ def print_json(payload: Any) -> None:
 def settings() -> Settings:
     """The process settings (read once per command; ``ConfigError`` on a bad variable → exit 2)."""
     return load_settings()
+
+
+def token(s: Settings, token_file: Path | None, *, act: str) -> str | None:
+    """The caller's token: ``--token-file`` (refused, and recorded, when group/others can read it or it
+    cannot be read) or ``CLEARHOUSE_TOKEN``."""
+    if token_file is not None:
+        try:
+            return token_from_file(token_file)
+        except AuthenticationError:
+            record_refusal(s, act=act, why="unusable token file")
+            raise
+    return s.token.get_secret_value() if s.token is not None else None
+
+
+def acting(s: Settings, token_file: Path | None, role: str, *, act: str) -> User:
+    """Authenticate the caller and check the role the act needs (refusals are recorded; exit 1)."""
+    return require(s, token(s, token_file, act=act), role, act=act)
 
 
 def show_progress(quiet: bool) -> bool:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from clearhouse.acts.users import FIRST_OFFICER_FILE, create_first_officer
 from clearhouse.catalog import Catalog, VersionInfo
 from clearhouse.cli._common import (
     EXIT_OK,
@@ -21,8 +23,10 @@ from clearhouse.cli._common import (
     show_progress,
 )
 from clearhouse.errors import ClearhouseError, ConfigError
+from clearhouse.governance.gates import Gates, assessment_status, version_gates
 from clearhouse.governance.verify import verify as verify_ledger
 from clearhouse.governance.verify import write_public_key
+from clearhouse.policy import load_policy
 from clearhouse.privacy.crypto.configured import init_keyring
 from clearhouse.runs import run_log_path, run_policy
 from clearhouse.runs.embedded import ensure_airflow_db, task_started
@@ -38,7 +42,9 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="stream Air
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init", help="create the state directory, keyring and Airflow metadata DB")(init)
+    app.command(
+        "init", help="create the state directory, keyring, Airflow metadata DB and the first officer's token"
+    )(init)
     app.command("sample", help="write a synthetic collected dataset")(sample)
     app.command("check-policy", help="validate a policy file without running anything")(check_policy)
     app.command("run", help="run a dataset policy's DAG through Airflow; exit 0 only if cleared")(run)
@@ -59,6 +65,16 @@ def init(
     write_public_key(s)
     ensure_airflow_db(s, s.airflow_home / "migrate.log")
     out(f"state directory ready: {s.home}")
+    _first_officer(s, out)
+
+
+def _first_officer(s: Settings, say: Callable[[str], None]) -> None:
+    """Create the first officer when there is none; its token is written once, to a 0600 file."""
+    path = create_first_officer(s)
+    if path is not None:
+        say(f"first officer created; its token is in {path} (mode 0600): keep it safe, then delete the file")
+    elif (left := s.home / FIRST_OFFICER_FILE).exists():
+        say(f"{left} is still there: once its token is stored safely, delete it")
 
 
 def sample(
@@ -109,6 +125,13 @@ def print_summary(s: Settings, info: VersionInfo, *, log: str) -> None:
     out(f"dataset      {info.dataset}")
     out(f"version      {info.version}")
     out(f"state        {info.state.upper()}")
+    gates = version_gates(s, info)
+    if gates.assessment.digest is not None:
+        out(f"assessment   {gates.assessment.label()}")
+    if gates.review.required:
+        out(f"review       {gates.review.label()}")
+    if info.state == "awaiting_approval" and gates.outstanding:
+        out(f"waiting for  {gates.waiting_for()}")
     out(
         f"rows         in {info.rows_in if info.rows_in is not None else '-'}"
         f" / out {info.rows_out if info.rows_out is not None else '-'}"
@@ -132,14 +155,35 @@ def print_summary(s: Settings, info: VersionInfo, *, log: str) -> None:
     out(f"lineage      clearhouse lineage {info.dataset} --version {info.version}   (store: {s.db_url})")
     out(f"airflow log  {log}")
     if info.state == "cleared":
-        out(f"pull with    clearhouse pull {info.dataset} --version {info.version} --to ./labeling")
+        out(
+            f"pull with    clearhouse pull {info.dataset} --version {info.version} --to ./labeling"
+            "   (certified labeler's token)"
+        )
     elif info.state == "awaiting_approval":
-        out(f"approve with clearhouse approve {info.dataset} --version {info.version}   (privacy officer)")
+        _next_steps(info, gates)
+
+
+def _next_steps(info: VersionInfo, gates: Gates) -> None:
+    """The officer's commands that complete a waiting version's gates, in order."""
+    ds, v = info.dataset, info.version
+    steps = {
+        "assessment": f"sign with    clearhouse assessment sign {ds}   (officer; read: assessment show {ds})",
+        "review": f"review with  clearhouse review sample {ds} {v}, then clearhouse review submit {ds} {v} --leaks ...",
+        "approval": f"approve with clearhouse approve {ds} --version {v}   (privacy officer's token)",
+    }
+    for gate in gates.outstanding or ["approval"]:
+        out(steps[gate])
 
 
 def _finish(s: Settings, info: VersionInfo, json: bool) -> None:
     if json:
-        print_json({**info.to_dict(), "log": str(run_log_path(s, info.dataset, info.version))})
+        print_json(
+            {
+                **info.to_dict(),
+                "gates": version_gates(s, info).to_dict(),
+                "log": str(run_log_path(s, info.dataset, info.version)),
+            }
+        )
     else:
         _summary(s, info)
     if info.state != "cleared":
@@ -172,6 +216,7 @@ def demo(
     init_keyring(s, dev_master_key=True)
     write_public_key(s)
     ensure_airflow_db(s, s.airflow_home / "migrate.log")
+    _first_officer(s, say)
     inbox = s.home / "inbox" / "support_tickets.csv"
     write_table(generate_support_tickets(rows, seed=seed), inbox)
     say(f"[2/4] generated {rows} sample support tickets at {inbox}")
@@ -209,15 +254,35 @@ def status(
         catalog.require_dataset(dataset)
     close_stale_runs(s, dataset)
     versions = catalog.versions(dataset)
+    gates = {(v.dataset, v.version): version_gates(s, v) for v in versions}
     if json:
-        print_json([v.to_dict() for v in versions])
+        print_json([{**v.to_dict(), "gates": gates[(v.dataset, v.version)].to_dict()} for v in versions])
         raise typer.Exit(EXIT_OK)
     if not versions:
         out("no dataset versions yet; try `clearhouse demo`")
         return
     _ledger_line(s)
+    _assessment_lines(s, catalog, sorted({v.dataset for v in versions}))
     out(f"{'dataset':<20} {'version':<26} {'state':<18} {'rows in/out':<13} reasons")
     for v in versions:
-        reasons = "; ".join(f"[{r['stage']}] {r['message']}" for r in v.reasons)
+        g = gates[(v.dataset, v.version)]
+        notes = [f"[{r['stage']}] {r['message']}" for r in v.reasons]
+        if v.state == "awaiting_approval" and g.outstanding:
+            notes.append(f"waiting for {g.waiting_for()}")
+        if g.review.done:
+            notes.append(f"review {g.review.label()}")
+        if g.assessment.digest is not None and not g.assessment.signed and "assessment" not in g.outstanding:
+            notes.append("assessment not signed")
         rows = f"{v.rows_in if v.rows_in is not None else '-'}/{v.rows_out if v.rows_out is not None else '-'}"
-        out(f"{v.dataset:<20} {v.version:<26} {v.state:<18} {rows:<13} {reasons[:200]}")
+        out(f"{v.dataset:<20} {v.version:<26} {v.state:<18} {rows:<13} {'; '.join(notes)[:300]}")
+
+
+def _assessment_lines(s: Settings, catalog: Catalog, datasets: list[str]) -> None:
+    """One line per dataset: is the assessment in its current policy signed, by whom, when."""
+    for ds in datasets:
+        try:
+            policy = load_policy(catalog.policy_path(ds))
+        except ClearhouseError as exc:
+            out(f"assessment {ds}: cannot read the policy ({exc})")
+            continue
+        out(f"assessment {ds}: {assessment_status(s, ds, policy.assessment_digest()).label()}")

@@ -1,4 +1,5 @@
-"""Airflow edge: one DAG per dataset policy, each task a thin call into :mod:`clearhouse.stages.runner`.
+"""Airflow edge: one DAG per dataset policy, each task a thin call into :mod:`clearhouse.stages.runner`,
+and the daily retention DAG, a thin call into :mod:`clearhouse.acts.retention`.
 
 This is the only module that imports Airflow. No data I/O happens at parse time: the factory reads
 policy files (small YAML) to know which DAGs exist and nothing else. The runner (and with it Presidio,
@@ -17,6 +18,7 @@ from airflow.sdk import DAG, Asset, Param, TriggerRule, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from clearhouse.errors import ClearhouseError, ReleaseRefused, StageError
+from clearhouse.files import make_private
 from clearhouse.policy import Policy, load_policy
 from clearhouse.runs import dag_id_for
 from clearhouse.settings import Settings, load_settings
@@ -52,8 +54,12 @@ def task_defaults(policy: Policy, settings: Settings) -> dict[str, Any]:
     Retries are for infrastructure failures that never reached the runner (a lost worker, a killed
     process, a timeout): a stage that fails inside the runner has already quarantined its version, so
     such failures are raised as ``AirflowFailException`` and not retried (see :func:`_stage_task`)."""
+    return _defaults(policy.owner, settings)
+
+
+def _defaults(owner: str, settings: Settings) -> dict[str, Any]:
     return {
-        "owner": policy.owner,
+        "owner": owner,
         "retries": settings.task_retries,
         "retry_delay": timedelta(seconds=settings.task_retry_delay),
         "retry_exponential_backoff": True,
@@ -68,6 +74,7 @@ def _stage_task(name: str) -> Any:
         from clearhouse.stages import runner  # noqa: PLC0415 - heavy (Presidio, spaCy, GX: seconds): imported in the task, not at DAG parse time
         from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see above
 
+        make_private()  # whatever umask the worker was started with: data files are the owner's only
         ctx = RunContext.from_ref(ref)
         try:
             return runner.run_stage(ctx, name).to_xcom()
@@ -113,6 +120,7 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
         def prepare(**context: Any) -> dict[str, Any]:
             from clearhouse.stages.context import prepare as prepare_version  # noqa: PLC0415 - see run()
 
+            make_private()
             params = context["params"]
             try:
                 ctx = prepare_version(
@@ -135,6 +143,7 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
             from clearhouse.stages import runner  # noqa: PLC0415 - see run()
             from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see run()
 
+            make_private()
             ctx = RunContext.from_ref(ref)
             result = runner.finish(ctx).to_xcom()
             if result["state"] == "quarantined":
@@ -160,9 +169,46 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
     return dag
 
 
+RETENTION_DAG_ID = "clearhouse_retention"
+
+
+def build_retention_dag() -> DAG:
+    """Daily: dispose of every version past its policy's ``retention`` (data keys destroyed, files
+    removed, each disposal recorded; :func:`clearhouse.acts.retention.apply_retention`). The run fails
+    when a dataset could not be checked or a version not disposed of, so nobody mistakes it for done."""
+    settings = load_settings()
+    with DAG(
+        dag_id=RETENTION_DAG_ID,
+        description="Dispose of dataset versions past their policy's retention",
+        schedule="@daily",
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        tags=["clearhouse", "retention"],
+        default_args=_defaults("privacy-officer", settings),
+        doc_md="Destroys the data keys and removes the files of versions past their policy's `retention`. "
+        "`clearhouse retention --dry-run` lists what the next run disposes of.",
+    ) as dag:
+
+        @task(task_id="dispose")
+        def dispose() -> dict[str, Any]:
+            from clearhouse.acts.retention import apply_retention  # noqa: PLC0415 - the core, imported at run time
+
+            make_private()
+            result = apply_retention(load_settings(), actor=None)
+            if result.problems:
+                raise AirflowFailException("retention incomplete: " + "; ".join(result.problems))
+            # identifiers and counts only
+            return {"disposed": [f"{d.dataset}/{d.version}" for d in result.disposed]}
+
+        dispose()
+    return dag
+
+
 def build_dags() -> dict[str, DAG]:
-    """Every valid policy's DAG, keyed by dag id. Invalid policies are logged and skipped."""
-    dags: dict[str, DAG] = {}
+    """Every valid policy's DAG, keyed by dag id, and the retention DAG. Invalid policies are logged and
+    skipped."""
+    dags: dict[str, DAG] = {RETENTION_DAG_ID: build_retention_dag()}
     for path in policy_files():
         try:
             policy = load_policy(path)

@@ -14,7 +14,7 @@ from clearhouse.runs.embedded import run_dag_test
 from clearhouse.runs.stale import close_stale_runs, pid_file
 from clearhouse.settings import Settings
 from clearhouse.stages.context import prepare_check
-from clearhouse.zones import new_version_id
+from clearhouse.zones import VersionPaths, new_version_id
 
 DAG_PREFIX = "clearhouse__"
 
@@ -24,7 +24,7 @@ def dag_id_for(dataset: str) -> str:
 
 
 def run_log_path(settings: Settings, dataset: str, version: str) -> Path:
-    return settings.home / "runs" / f"{dataset}-{version}.log"
+    return VersionPaths(settings, dataset, version).run_log
 
 
 def run_policy(

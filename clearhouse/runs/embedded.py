@@ -39,6 +39,10 @@ def airflow_env(settings: Settings, extra_policies: list[Path] | None = None) ->
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": settings.airflow_metadata_url,
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            # Airflow chmods its task-log folders and files itself (0o775 / 0o664 by default), whatever the
+            # umask: task logs are metadata about personal data, private to the owner like the rest
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
             "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS": "True",
             # Airflow's own OpenLineage integration is not installed; ours records lineage per stage.
             "AIRFLOW__OPENLINEAGE__DISABLED": "True",
@@ -47,6 +51,8 @@ def airflow_env(settings: Settings, extra_policies: list[Path] | None = None) ->
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # a person's API token is for their own acts, never for Airflow's tasks
+    env.pop("CLEARHOUSE_TOKEN", None)
     if extra_policies:
         env["CLEARHOUSE_EXTRA_POLICIES"] = os.pathsep.join(str(p) for p in extra_policies)
     return env

@@ -9,7 +9,7 @@ from typing import Any
 
 from clearhouse.catalog import Catalog
 from clearhouse.errors import IngestError, PolicyError
-from clearhouse.files import read_json, write_json
+from clearhouse.files import make_private, read_json, write_json, write_text_atomically
 from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
 from clearhouse.lineage.stage_runs import VersionLineage, dag_run_event
@@ -110,6 +110,7 @@ def prepare(
     settings: Settings | None = None,
 ) -> RunContext:
     """Load and check the policy, register the dataset and open a new ``processing`` version."""
+    make_private()  # the version's files hold personal data: the owner's only, whoever started us
     settings = settings or load_settings()
     settings.ensure_dirs()
     policy_path = Path(policy_path).resolve()
@@ -126,6 +127,9 @@ def prepare(
         policy_path=str(policy_path),
     )
     ctx.catalog.start_version(policy.id, ctx.version, run_id=run_id)
+    # the version keeps the policy it ran with: its assessment and review plan stay what they were
+    # when the policy file changes later
+    write_text_atomically(ctx.paths.policy_copy, policy_path.read_text(encoding="utf-8"), mode=0o600)
     ctx.catalog.update(
         policy.id,
         ctx.version,
@@ -133,6 +137,7 @@ def prepare(
             "source_name": src.name,
             "ethics_risk": policy.ethics_risk.value,
             "lineage_run_id": ctx.lineage_run_id,
+            "assessment_digest": policy.assessment_digest(),
         },
     )
     record(
@@ -146,6 +151,7 @@ def prepare(
             "lineage_run_id": ctx.lineage_run_id,
             "policy_path": str(policy_path),
             "policy_sha256": policy_digest(policy_path),
+            "assessment_sha256": policy.assessment_digest(),
             "source_name": src.name,
             "ethics_risk": policy.ethics_risk.value,
             "software": software_versions(settings.spacy_model),

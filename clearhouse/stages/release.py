@@ -1,4 +1,6 @@
-"""Stage 6: publish a version that passed every gate — cleared, or awaiting an officer's approval (E3).
+"""Stage 6: publish a version that passed every gate — cleared, or waiting for a privacy officer: E3
+data for the assessment's sign-off and approval, and data whose policy asks for it for the residual-PII
+review (:func:`clearhouse.governance.gates.requirements`).
 
 The decision whether to publish at all is the runner's (:func:`clearhouse.stages.runner.finish`): it
 quarantines a version with any reason or any missing stage result and calls :func:`run` only otherwise.
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 
 from clearhouse.errors import ClearhouseError
 from clearhouse.files import sha256_file, write_json
+from clearhouse.governance.gates import requirements, review_plan
 from clearhouse.governance.record import ledger_for, signer_for
 from clearhouse.stages.context import RunContext
 
@@ -53,6 +56,8 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
         "rows": table.num_rows,
         "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
         "files": files,
+        # what labelers receive when they pull (the policy's choice when this version was cleared)
+        "labeler_columns": [c for c in ctx.policy.labeler_columns() if c in table.column_names],
         "raw_sha256": info.raw_sha256,
         "policy": {"id": ctx.policy.id, "purpose": ctx.policy.purpose, "ethics_risk": ctx.policy.ethics_risk.value},
         # what an auditor needs to check this release against the ledger, without the keyring
@@ -70,12 +75,18 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
 
 
 def run(ctx: RunContext) -> ReleaseStageResult:
-    # High-risk (E3) data waits outside the cleared zone until a privacy officer approves it.
-    needs_approval = ctx.policy.ethics_risk.requires_approval
-    target = ctx.paths.pending_release if needs_approval else ctx.paths.cleared
+    # A version with an officer's gate (E3; a review) waits outside the cleared zone until every gate is
+    # done; the acts that complete them move it (clearhouse.acts.waiting). What it waits for is fixed
+    # here, from the policy it ran with.
+    requires = requirements(ctx.policy)
+    target = ctx.paths.pending_release if requires else ctx.paths.cleared
     manifest = write_release(ctx, target)
-    state = "awaiting_approval" if needs_approval else "cleared"
+    state = "awaiting_approval" if requires else "cleared"
     ctx.catalog.update(
-        ctx.dataset, ctx.version, state=state, rows_out=manifest["rows"], info={"cleared_path": str(target)}
+        ctx.dataset,
+        ctx.version,
+        state=state,
+        rows_out=manifest["rows"],
+        info={"cleared_path": str(target), "requires": requires, "review_plan": review_plan(ctx.policy)},
     )
     return ReleaseStageResult(state, int(manifest["rows"]))

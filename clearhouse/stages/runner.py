@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clearhouse.errors import ClearhouseError
-from clearhouse.files import write_json
+from clearhouse.files import make_private, write_json
 from clearhouse.governance.record import artifact_digests, ledger_for, record
 from clearhouse.lineage.emitter import TaskRun
 from clearhouse.lineage.stage_runs import dag_run_event, export_version_events, stage_run
@@ -133,6 +133,7 @@ def _keep_traceback(path: Path, exc: BaseException) -> None:
 
 def run_stage(ctx: RunContext, name: str) -> StageResult:
     """Run one of the stages before ``release`` (the DAG's stage tasks call this)."""
+    make_private()
     if name not in REGISTRY or name == "release":
         raise ClearhouseError(f"unknown stage {name!r}; stages are {', '.join(STAGES[:-1])} (then finish)")
     if (rerun := _rerun_of_finished(ctx, name)) is not None:
@@ -175,6 +176,7 @@ def _rerun_of_finished(ctx: RunContext, name: str) -> RerunResult | None:
 
 def finish(ctx: RunContext) -> StageResult:
     """The final gate: publish only if every stage passed (E3 waits for an officer); else quarantine."""
+    make_private()
     result = _finish(ctx)
     if not isinstance(result, RerunResult):
         vl = version_lineage(ctx)

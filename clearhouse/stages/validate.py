@@ -9,14 +9,11 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from clearhouse.errors import ValidationGateError
-from clearhouse.governance.record import signer_for
-from clearhouse.governance.verify import verify
-from clearhouse.privacy.minimise import PlaceholderAwareDetector, describe
+from clearhouse.governance.report import write_report
+from clearhouse.privacy.minimise import PlaceholderAwareDetector
 from clearhouse.stages.context import RunContext
 from clearhouse.stages.detect import text_detector
 from clearhouse.validation.gate import validate_version
-from clearhouse.validation.outcome import ValidationOutcome
-from clearhouse.validation.report import write_privacy_report
 
 INPUTS = ("protected",)
 OUTPUTS: tuple[str, ...] = ()
@@ -49,12 +46,15 @@ def run(ctx: RunContext) -> ValidateStageResult:
         "failed_critical": list(outcome.failed_critical),
         "warnings": list(outcome.warnings),
         "data_docs_index": str(outcome.data_docs_index) if outcome.data_docs_index else None,
+        "suite_path": str(outcome.suite_path),
         "checks": list(outcome.checks),
         "metrics_before": outcome.metrics_before,
         "metrics_after": outcome.metrics_after,
     }
     ctx.write_stage("validate", payload)
-    _write_privacy_report(ctx, outcome)
+    # the report also shows the assessment's sign-off and the review the version will need
+    info = ctx.catalog.get(ctx.dataset, ctx.version)
+    write_report(ctx.settings, info, ctx.policy, outcome, ctx.read_stage("detect")["findings"])
     ctx.catalog.update(
         ctx.dataset,
         ctx.version,
@@ -67,32 +67,3 @@ def run(ctx: RunContext) -> ValidateStageResult:
     if not outcome.passed:
         raise ValidationGateError("critical expectations failed: " + "; ".join(outcome.failed_critical))
     return ValidateStageResult(True, len(outcome.warnings))
-
-
-def _write_privacy_report(ctx: RunContext, outcome: ValidationOutcome) -> None:
-    detect = ctx.read_stage("detect")
-    write_privacy_report(
-        ctx.paths.reports / "privacy_report.html",
-        policy=ctx.policy,
-        dataset=ctx.dataset,
-        version=ctx.version,
-        findings=detect["findings"],
-        treatments={c: describe(col) for c, col in ctx.policy.columns.items()},
-        outcome=outcome,
-        lineage_href="lineage.json",
-        ledger=_ledger_summary(ctx),
-    )
-
-
-def _ledger_summary(ctx: RunContext) -> dict[str, Any]:
-    report = verify(ctx.settings, ctx.dataset, ctx.version)
-    head = report.chain.head
-    return {
-        "ok": report.ok,
-        "entries": report.chain.entries,
-        "head_seq": head.seq if head else 0,
-        "head_hash": head.entry_hash if head else "",
-        "key_id": signer_for(ctx.settings).key_id,
-        "artifacts_checked": report.artifacts_checked,
-        "problems": report.all_problems()[:10],
-    }

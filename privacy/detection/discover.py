@@ -743,6 +743,16 @@ def draft_policy(discovery: Discovery, *, source_path: str, fmt: str, origin: st
         "  countries: [US]  # REVIEW: countries whose national identifiers (SSN, NINO, …) apply",
         f"# every combination of the kept quasi-identifiers must cover at least {k} rows",
         f"k_anonymity: {k}",
+        "# Privacy impact assessment (required from E1 up): REVIEW every field; a privacy officer signs it",
+        "# off after reading it (`clearhouse assessment show THIS_FILE`, then `clearhouse assessment sign ID`).",
+        "assessment:",
+        "  purpose: TODO describe what the processing is for  # REVIEW",
+        "  legal_basis: legitimate_interests  # REVIEW: consent, contract, legal_obligation, vital_interests,",
+        "  #   public_task or legitimate_interests; legal_basis_note: where it is documented",
+        "  sensitive: {categories: [], consent: not_applicable}  # REVIEW: e.g. [health] with consent: explicit",
+        "  data_subjects: [TODO whose personal data this is]  # REVIEW",
+        "  recipients: [TODO who receives the cleared data]  # REVIEW",
+        "  retention_period: 1y  # REVIEW: how long cleared versions may be kept (180d, 26w, 2y)",
         "",
     ]
     text = "\n".join(lines)

@@ -27,8 +27,11 @@ def test_missing_source_exits_2(home: Path, tmp_path: Path, capsys: pytest.Captu
 
 
 def test_pull_unknown_and_path_tricks_are_refused(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.conftest import add_user, make_settings  # type: ignore[import-not-found]
+
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", add_user(make_settings(home), "lena", "labeler")[1])
     # an unknown dataset is bad input (exit 2) on every command, as any other bad argument
     assert main(["pull", "nothing_here", "--to", str(tmp_path)]) == 2
     assert "unknown dataset" in capsys.readouterr().err
@@ -52,9 +55,11 @@ def test_sample_is_deterministic(tmp_path: Path) -> None:
 def test_decrypt_needs_the_officer_role(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CLEARHOUSE_ACTOR", "lena-labeler")
+    from tests.conftest import add_user, make_settings  # type: ignore[import-not-found]
+
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", add_user(make_settings(home), "lena", "labeler")[1])
     assert main(["decrypt", "support_tickets", "--version", "20261125T101500Z-a1b2c3", "--to", str(tmp_path)]) == 1
-    assert "does not hold the officer role" in capsys.readouterr().err
+    assert "decrypt needs the officer role; 'lena' is a labeler" in capsys.readouterr().err
 
 
 def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,11 +82,11 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_dataset_is_bad_input_everywhere(
     home: Path, argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clearhouse.acts.roles import grant
-    from clearhouse.settings import load_settings
+    from tests.conftest import add_user, first_officer, make_settings  # type: ignore[import-not-found]
 
-    monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
-    grant(load_settings(), "officer", "olivia")
+    s = make_settings(home)
+    token = add_user(s, "lena", "labeler")[1] if argv[0] == "pull" else first_officer(s)[1]
+    monkeypatch.setenv("CLEARHOUSE_TOKEN", token)
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert "unknown dataset 'nothing_here'" in captured.err

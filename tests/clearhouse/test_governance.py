@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from clearhouse.acts.labeler import pull
+from clearhouse.acts.users import User
 from clearhouse.cli import main
 from clearhouse.errors import ReleaseRefused
 from clearhouse.files import sha256_file
@@ -26,7 +27,7 @@ from clearhouse.sample import generate_support_tickets, write_table
 from clearhouse.settings import REPO_ROOT, Settings, load_settings
 from clearhouse.stages.context import RunContext, prepare
 from clearhouse.stages.runner import finish, run_all, run_stage
-from tests.conftest import TEST_MASTER_KEY  # type: ignore[import-not-found]
+from tests.conftest import TEST_MASTER_KEY, add_user  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.slow
 POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
@@ -67,6 +68,7 @@ def cleared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cleared]:
     write_table(generate_support_tickets(200, seed=3, skew="label:refund"), skewed)
     bad = prepare(policy, source=skewed, settings=s)
     assert run_all(bad) == "quarantined"
+    add_user(s, "lena", "labeler")
     yield Cleared(home, ok.version, bad.version, src, policy)
 
 
@@ -78,9 +80,13 @@ def copy(cleared: Cleared, tmp_path: Path) -> tuple[Settings, Cleared]:
     return _settings(home), Cleared(home, cleared.version, cleared.quarantined, cleared.source, cleared.policy)
 
 
+def _lena(s: Settings) -> User:
+    return User("lena", "labeler", None, None, False)  # the acts re-read her certification from the catalog
+
+
 def _pull_refused(s: Settings, c: Cleared, version: str, tmp_path: Path) -> str:
     with pytest.raises(ReleaseRefused) as refused:
-        pull(s, "support_tickets", version, tmp_path / "labeling")
+        pull(s, "support_tickets", version, tmp_path / "labeling", actor=_lena(s))
     assert not (tmp_path / "labeling" / "support_tickets" / version / "data.parquet").exists()
     last = ledger_for(s).entries(dataset="support_tickets", version=version)[-1]
     assert last.kind == "pull_refused"  # the refusal is itself recorded
@@ -92,7 +98,7 @@ def test_an_untouched_release_verifies_and_pulls(copy: tuple[Settings, Cleared],
     report = verify(s)
     assert report.ok, report.all_problems()
     assert report.artifacts_checked >= 10 and report.versions_checked == 2
-    target = pull(s, "support_tickets", c.version, tmp_path / "labeling")
+    target = pull(s, "support_tickets", c.version, tmp_path / "labeling", actor=_lena(s))
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["ledger"]["key_id"] == signer_for(s).key_id
     assert manifest["ledger"]["public_key"] == signer_for(s).public_key_b64()
@@ -251,5 +257,5 @@ def test_pull_to_an_existing_file_is_a_clear_error(copy: tuple[Settings, Cleared
     a_file = tmp_path / "labeling.txt"
     a_file.write_text("not a folder")
     with pytest.raises(ConfigError, match="exists and is not a folder; nothing was written"):
-        pull(s, "support_tickets", c.version, a_file)
+        pull(s, "support_tickets", c.version, a_file, actor=_lena(s))
     assert a_file.read_text() == "not a folder"

@@ -16,7 +16,7 @@ POLICY = """\
 id: people
 owner: team@example.org
 purpose: Test ingest of a small table.
-ethics_risk: E1
+ethics_risk: E0
 source: {path: people.csv}
 row_id: id
 columns:

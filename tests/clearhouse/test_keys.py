@@ -16,7 +16,7 @@ POLICY = """\
 id: accounts
 owner: o
 purpose: join tickets to accounts
-ethics_risk: E1
+ethics_risk: E0
 source: {path: x.parquet}
 columns:
   account: {role: direct_identifier, treatment: encrypt}

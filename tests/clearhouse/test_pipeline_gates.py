@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import SecretStr
 
-from clearhouse.acts import officer
+from clearhouse.acts import officer, review
+from clearhouse.acts.assessment import sign
 from clearhouse.acts.labeler import pull
 from clearhouse.acts.officer import decide
-from clearhouse.acts.roles import grant
 from clearhouse.catalog import Catalog
 from clearhouse.errors import DecryptionError, ReleaseRefused
 from clearhouse.privacy.crypto.configured import provider_for
@@ -20,6 +20,7 @@ from clearhouse.sample import generate_support_tickets, write_table
 from clearhouse.settings import REPO_ROOT, Settings
 from clearhouse.stages.context import prepare
 from clearhouse.stages.runner import run_all
+from tests.conftest import add_user, first_officer  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.slow
 SAMPLE_POLICY = (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text()
@@ -57,8 +58,9 @@ def test_skewed_sample_is_quarantined_naming_the_balance_check(settings: Setting
     assert "expect_column_label_balance(label)" in reasons
     assert "expect_k_anonymity" not in reasons
     assert not (settings.zone("cleared") / "support_tickets" / version).exists()
+    lena, _ = add_user(settings, "lena", "labeler")
     with pytest.raises(ReleaseRefused, match="quarantined, not cleared"):
-        pull(settings, "support_tickets", version, tmp_path / "out")
+        pull(settings, "support_tickets", version, tmp_path / "out", actor=lena)
 
 
 def test_missing_group_is_quarantined(settings: Settings, tmp_path: Path) -> None:
@@ -92,18 +94,18 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
     rotation = provider.rotate_kek()
     assert rotation.current_kek == 2 and rotation.rewrapped_data_keys >= 2
 
-    monkeypatch.setenv("CLEARHOUSE_ACTOR", "olivia")
-    grant(settings, "officer", "olivia")
-    out = officer.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec", actor="olivia")
+    olivia, _ = first_officer(settings)
+    lena, _ = add_user(settings, "lena", "labeler")
+    out = officer.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec", actor=olivia)
     phones = pq.read_table(out).column("phone").to_pylist()
     raw = generate_support_tickets(300, seed=3).column("phone").to_pylist()
     assert phones == raw  # decrypts after rotation, data never re-encrypted
 
-    assert officer.shred(settings, "support_tickets", v1, actor="olivia") == [v1]
+    assert officer.shred(settings, "support_tickets", v1, actor=olivia) == [v1]
     with pytest.raises(ReleaseRefused, match="crypto-shredded"):
-        officer.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec2", actor="olivia")
+        officer.decrypt(settings, "support_tickets", v1, ["phone"], tmp_path / "dec2", actor=olivia)
     with pytest.raises(ReleaseRefused, match="shredded, not cleared"):
-        pull(settings, "support_tickets", v1, tmp_path / "pull")
+        pull(settings, "support_tickets", v1, tmp_path / "pull", actor=lena)
     # the provider itself refuses too, not only the catalog
     from clearhouse.policy import load_policy
     from clearhouse.privacy.crypto.protect import decrypt_column
@@ -112,28 +114,46 @@ def test_shred_rotate_decrypt_lifecycle(settings: Settings, tmp_path: Path, monk
     with pytest.raises((DecryptionError, Exception), match="shred"):
         decrypt_column(table, load_policy(policy), provider, dataset="support_tickets", version=v1, column="phone")
     # the other version is untouched
-    assert pull(settings, "support_tickets", v2, tmp_path / "pull").exists()
+    assert pull(settings, "support_tickets", v2, tmp_path / "pull", actor=lena).exists()
     log = Catalog(settings.db_url).audit_log("support_tickets")
     actions = [(e["action"], e["actor"]) for e in log]
-    assert ("decrypt", "olivia") in actions and ("shred", "olivia") in actions and ("pull", actions[-1][1]) in actions
+    assert ("decrypt", "officer") in actions and ("shred", "officer") in actions and ("pull", "lena") in actions
+    assert ("pull_refused", "lena") in actions
 
 
 def test_e3_waits_for_an_officer(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = _policy(
-        tmp_path, **{"ethics_risk: E2": "ethics_risk: E3", "k_anonymity: 5": "k_anonymity: 1", "l: 2": "l: 1"}
+        tmp_path,
+        **{
+            "ethics_risk: E2": "ethics_risk: E3",
+            "k_anonymity: 5": "k_anonymity: 1\nreview: {max_residual_rate: 0.05}",
+            "l: 2": "l: 1",
+        },
     )
     version, state = _run(settings, policy, 200).split(":")
     assert state == "awaiting_approval"
     assert not (settings.zone("cleared") / "support_tickets" / version).exists()
+    lena, lena_token = add_user(settings, "lena", "labeler")
     with pytest.raises(ReleaseRefused):
-        pull(settings, "support_tickets", version, tmp_path / "out")
-    monkeypatch.setenv("CLEARHOUSE_ACTOR", "mallory")
-    from clearhouse.acts.roles import require_role
+        pull(settings, "support_tickets", version, tmp_path / "out", actor=lena)
+    from clearhouse.acts.users import require
+    from clearhouse.errors import PermissionDenied
 
-    with pytest.raises(ReleaseRefused, match="officer role"):
-        require_role(settings, "officer")
-    assert decide(settings, "support_tickets", version, approve=True, actor="olivia") == "cleared"
-    assert pull(settings, "support_tickets", version, tmp_path / "out").exists()
+    # a labeler cannot approve, not even by passing her own user object to the act
+    with pytest.raises(PermissionDenied, match="officer role"):
+        require(settings, lena_token, "officer", act="approve")
+    with pytest.raises(PermissionDenied, match="officer role"):
+        decide(settings, "support_tickets", version, approve=True, actor=lena)
+    olivia, _ = first_officer(settings)
+    # the officer's gates before approval (tests/clearhouse/test_assessment_review.py has the details)
+    with pytest.raises(ReleaseRefused, match="cannot be approved yet"):
+        decide(settings, "support_tickets", version, approve=True, actor=olivia)
+    sign(settings, "support_tickets", actor=olivia)
+    review.sample(settings, "support_tickets", version, actor=olivia)
+    review.submit(settings, "support_tickets", version, [], actor=olivia)
+    assert decide(settings, "support_tickets", version, approve=True, actor=olivia) == "cleared"
+    assert pull(settings, "support_tickets", version, tmp_path / "out", actor=lena).exists()
+    assert Catalog(settings.db_url).get("support_tickets", version).info["decided_by"] == "officer"
 
 
 def _assert_failed_closed(settings: Settings, version: str, stage: str, message: str, src_sha: str) -> None:
@@ -187,4 +207,6 @@ def test_pipeline_with_catalog_and_lineage_on_postgres(settings: Settings, tmp_p
     assert Catalog(pg_url).get("support_tickets", version).rows_out == 200
     events = LineageStore(pg_url).events(job_name="clearhouse__support_tickets.protect")
     assert {e["eventType"] for e in events} == {"START", "COMPLETE"}
-    assert pull(pg_settings, "support_tickets", version, tmp_path / "out").exists()
+    lena, _ = add_user(pg_settings, "lena", "labeler")  # users live in the PostgreSQL catalog too
+    assert pull(pg_settings, "support_tickets", version, tmp_path / "out", actor=lena).exists()
+    assert [u.name for u in Catalog(pg_url).users()] == ["lena", "officer"]

@@ -7,10 +7,12 @@ import pytest
 from clearhouse.errors import PolicyError
 from clearhouse.policy import EthicsRisk, Treatment, load_policy, parse_policy
 from clearhouse.settings import REPO_ROOT
+from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
 
 SAMPLE_POLICY = REPO_ROOT / "datasets" / "support_tickets.yaml"
 
-BASE = """\
+BASE = (
+    """\
 id: tickets
 owner: team@example.org
 purpose: Route tickets to the right team.
@@ -22,6 +24,8 @@ columns:
   body: {role: free_text, treatment: redact}
   label: {role: label, treatment: keep}
 """
+    + ASSESSMENT_YAML
+)
 
 
 def test_sample_policy_loads() -> None:
@@ -152,3 +156,45 @@ def test_oversized_policy_is_refused(tmp_path: Path) -> None:
     big.write_text("# " + "x" * (1 << 20) + "\nid: a\n")
     with pytest.raises(PolicyError, match="larger than 1024 KiB"):
         load_policy(big)
+
+
+@pytest.mark.parametrize(
+    ("retention", "days"),
+    [("180d", 180), ("26w", 182), ("2y", 730), ("1d", 1), (None, None)],
+)
+def test_retention_is_a_duration_in_days(retention: str | None, days: int | None) -> None:
+    # the assessment's retention_period bounds the policy's retention: make it long enough for every case
+    text = BASE.replace("retention_period: 90d", "retention_period: 3y") + (
+        f"retention: {retention}\n" if retention else ""
+    )
+    assert parse_policy(text).retention_days == days
+
+
+@pytest.mark.parametrize("retention", ["0d", "180", "6m", "-1d", "180 days", "1.5y", "forever", "999999d"])
+def test_bad_retention_is_refused_naming_the_field(retention: str) -> None:
+    with pytest.raises(PolicyError, match=r"retention: .*must be a positive number of days, weeks or years"):
+        parse_policy(BASE + f"retention: '{retention}'\n")
+
+
+def _with(old: str, new: str) -> str:
+    assert old in BASE
+    return BASE.replace(old, new)
+
+
+def test_labeler_columns_withhold_encrypted_columns_unless_the_policy_says_otherwise() -> None:
+    policy = load_policy(SAMPLE_POLICY)
+    released = policy.labeler_columns()
+    assert "phone" not in released  # encrypt: ciphertext is for officer-approved call-backs
+    assert "customer_name" not in released and "date_of_birth" not in released  # dropped
+    assert {"ticket_id", "email", "gender", "age", "country", "message", "label"} <= set(released)
+    email = "email: {role: direct_identifier, treatment: pseudonymise}"
+    ident = "id: {role: feature, treatment: keep}"
+    label = "label: {role: label, treatment: keep}"
+    opt_in = _with(email, "email: {role: direct_identifier, treatment: encrypt, labelers: true}")
+    assert "email" in parse_policy(opt_in).labeler_columns()
+    opt_out = _with(ident, "id: {role: feature, treatment: keep, labelers: false}")
+    assert "id" not in parse_policy(opt_out).labeler_columns()
+    with pytest.raises(PolicyError, match="a label column must reach labelers"):
+        parse_policy(_with(label, "label: {role: label, treatment: keep, labelers: false}"))
+    with pytest.raises(PolicyError, match="a dropped column cannot be released to labelers"):
+        parse_policy(_with(ident, "id: {role: feature, treatment: drop, labelers: true}"))

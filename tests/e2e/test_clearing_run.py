@@ -48,12 +48,16 @@ class Run:
     emails: list[str]
     names: list[str]
     phones: list[str]
+    officer_token: str = ""
+    labeler_token: str = ""
 
-    def cli(self, *args: str, isolated: bool = False) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, isolated: bool = False, token: str | None = None) -> subprocess.CompletedProcess[str]:
         prefix = _isolated_network_prefix() if isolated else []
-        return subprocess.run(
-            [*prefix, *CLI, *args], env=self.env, capture_output=True, text=True, check=False, timeout=900
-        )
+        env = {**self.env, "CLEARHOUSE_TOKEN": token} if token else self.env
+        return subprocess.run([*prefix, *CLI, *args], env=env, capture_output=True, text=True, check=False, timeout=900)
+
+    def labeler(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.cli(*args, token=self.labeler_token)
 
     def version(self) -> str:
         status = json.loads(self.cli("status", "--json").stdout)
@@ -69,13 +73,18 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "CLEARHOUSE_HOME": str(home),
             "CLEARHOUSE_SUITES": str(home / "suites"),
             "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY,
-            "CLEARHOUSE_ACTOR": "e2e-engineer",
         }
     )
     env.pop("CLEARHOUSE_DB_URL", None)
+    env.pop("CLEARHOUSE_TOKEN", None)  # the engineer runs without a token
     source = home.parent / "tickets.csv"
     r = Run(home, env, source, "", subprocess.CompletedProcess([], 0), [], [], [])
     assert r.cli("init").returncode == 0
+    r.officer_token = (home / "first-officer.token").read_text().strip()
+    added = r.cli("users", "add", "lena", "--role", "labeler", "--certified-until", "2099-12-31", "--json",
+                  token=r.officer_token)
+    assert added.returncode == 0, added.stderr
+    r.labeler_token = json.loads(added.stdout)["token"]
     assert (
         r.cli("sample", "support-tickets", "--rows", str(ROWS), "--seed", str(SEED), "--out", str(source)).returncode
         == 0
@@ -120,7 +129,7 @@ def test_raw_input_untouched_and_landed_read_only(run: Run) -> None:
 
 
 def test_pull_writes_verified_release_without_identifiers(run: Run, tmp_path: Path) -> None:
-    out = run.cli("pull", "support_tickets", "--to", str(tmp_path))
+    out = run.labeler("pull", "support_tickets", "--to", str(tmp_path))
     assert out.returncode == 0, out.stderr
     target = tmp_path / "support_tickets" / run.version()
     manifest = json.loads((target / "manifest.json").read_text())
@@ -137,9 +146,11 @@ def test_pull_writes_verified_release_without_identifiers(run: Run, tmp_path: Pa
     pulled = "".join((target / n).read_text(errors="replace") for n in ("data.csv", "manifest.json"))
     assert not [s for s in secrets if s in pulled]
     assert all(v.startswith("psd_") for v in table.column("email").to_pylist())
-    assert all(v.startswith("chv1.gcm.") for v in table.column("phone").to_pylist())
+    # the encrypted phone is for officer-approved call-backs: labelers do not receive even its ciphertext
+    assert "phone" not in table.column_names and "phone" not in [c["name"] for c in manifest["columns"]]
+    assert manifest["labeler_copy"]["withheld_columns"] == ["phone"]
     # pulling into a non-empty target is refused rather than overwriting
-    again = run.cli("pull", "support_tickets", "--to", str(tmp_path))
+    again = run.labeler("pull", "support_tickets", "--to", str(tmp_path))
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
@@ -204,7 +215,7 @@ def test_second_run_on_existing_state_fails_closed_on_malformed_input(run: Run, 
     assert [s["state"] for s in status] == ["cleared", "quarantined"]
     quarantined = status[1]["version"]
     assert not (run.home / "zones" / "cleared" / "support_tickets" / quarantined).exists()
-    refused = run.cli("pull", "support_tickets", "--version", quarantined, "--to", str(tmp_path / "x"))
+    refused = run.labeler("pull", "support_tickets", "--version", quarantined, "--to", str(tmp_path / "x"))
     assert refused.returncode == 1 and "quarantined, not cleared" in refused.stderr
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
 

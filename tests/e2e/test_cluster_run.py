@@ -9,6 +9,8 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,6 +149,18 @@ def test_cluster_clears_the_sample_on_celery_workers_and_stops_cleanly(
             "dataset": "support_tickets",
             "version": result["version"],
         }
+
+        # the portal is mounted in Airflow's API server at /clearhouse, with its own sign-in: the health
+        # check answers anyone, every other route (even with Airflow's own credentials) answers 401
+        portal = result["api_url"].rstrip("/") + "/clearhouse"
+        with urllib.request.urlopen(portal + "/healthz", timeout=30) as r:
+            assert json.load(r) == {"status": "ok"}
+        for path in ("/", "/officer", "/openapi.json", f"/labeler/support_tickets/{result['version']}/download/csv"):
+            try:
+                urllib.request.urlopen(portal + path, timeout=30)
+                raise AssertionError(f"{path} answered without a sign-in")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 401, (path, exc.code)
 
         # secrets stay in their files
         secrets = [

@@ -22,12 +22,15 @@ ROWS, SEED = 800, 23
 
 def test_a_discovered_draft_policy_runs_and_clears(tmp_path: Path) -> None:
     home = tmp_path / "state"
-    env = {**os.environ, "CLEARHOUSE_HOME": str(home), "CLEARHOUSE_SUITES": str(home / "suites"),
-           "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY, "CLEARHOUSE_ACTOR": "e2e-engineer"}
-    env.pop("CLEARHOUSE_DB_URL", None)
+    base = {**os.environ, "CLEARHOUSE_HOME": str(home), "CLEARHOUSE_SUITES": str(home / "suites"),
+           "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY}
+    base.pop("CLEARHOUSE_DB_URL", None)
+    base.pop("CLEARHOUSE_TOKEN", None)
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, check=False, timeout=900)
+    def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, *args], env={**base, **(env or {})}, capture_output=True, text=True, check=False, timeout=900
+        )
 
     source, draft = tmp_path / "new_tickets.csv", tmp_path / "new_tickets.yaml"
     assert cli("init").returncode == 0
@@ -47,7 +50,10 @@ def test_a_discovered_draft_policy_runs_and_clears(tmp_path: Path) -> None:
     info = json.loads(run.stdout)
     assert info["state"] == "cleared"
     pulled = tmp_path / "labeling"
-    assert cli("pull", info["dataset"], "--version", info["version"], "--to", str(pulled)).returncode == 0
+    officer = {"CLEARHOUSE_TOKEN": (home / "first-officer.token").read_text().strip()}
+    added = cli("users", "add", "lena", "--role", "labeler", "--certified-until", "2099-12-31", "--json", env=officer)
+    labeler = {"CLEARHOUSE_TOKEN": json.loads(added.stdout)["token"]}
+    assert cli("pull", info["dataset"], "--version", info["version"], "--to", str(pulled), env=labeler).returncode == 0
     table = pq.read_table(next(pulled.glob("*/*/data.parquet")))
     assert table.num_rows == ROWS
     released = (next(pulled.glob("*/*/data.csv"))).read_text(encoding="utf-8")

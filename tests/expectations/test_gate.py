@@ -13,6 +13,7 @@ import pytest
 from clearhouse.errors import ValidationGateError
 from clearhouse.policy import Policy, parse_policy
 from clearhouse.validation.gate import validate_version
+from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
 
 # Cell values that must never leave the data: not in Data Docs, outcome, or report.
 PLANTED_EMAIL = "quentin.planted@example.net"
@@ -20,7 +21,8 @@ PLANTED_NAME = "Zebedee Quux"
 PLANTED_PHONE = "+44 20 7946 0321"
 PLANTED = (PLANTED_EMAIL, PLANTED_NAME, PLANTED_PHONE, "7946")
 
-POLICY = """
+POLICY = (
+    """
 id: gate_demo
 owner: privacy-office
 purpose: route support tickets to the right team
@@ -36,11 +38,12 @@ columns:
   message:   {role: free_text, treatment: redact}
   label:     {role: label, treatment: keep}
 k_anonymity: 2
-expectations:
+""" + ASSESSMENT_YAML + """expectations:
   - {type: expect_column_label_balance, column: label, max_ratio: 3, severity: warning}
   - {type: expect_column_values_to_be_in_set, column: label, value_set: [billing, shipping, refund]}
   - {type: expect_column_group_representation, column: gender, min_share: 0.1, severity: warning}
 """
+)
 LEAKY = [  # GX expectations that, left to themselves, would echo values into Data Docs
     {
         "type": "expect_column_values_to_match_regex",

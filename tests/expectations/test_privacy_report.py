@@ -13,6 +13,7 @@ from clearhouse.policy import parse_policy
 from clearhouse.validation.gate import validate_version
 from clearhouse.validation.outcome import ValidationOutcome
 from clearhouse.validation.report import write_privacy_report
+from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
 
 PLANTED = ("yolanda.planted@example.net", "Yolanda Planted", "+44 20 7946 0555")
 
@@ -34,7 +35,9 @@ k_anonymity: 2
 expectations:
   - {type: expect_column_label_balance, column: label, max_ratio: 2, severity: warning}
   - {type: expect_l_diversity, quasi_identifiers: [gender], sensitive_column: label, l: 2}
+review: {max_residual_rate: 0.05}
 """
+    + ASSESSMENT_YAML
 )
 
 FINDINGS = [
@@ -174,3 +177,48 @@ def test_unsafe_lineage_link_is_dropped(tmp_path: Path) -> None:
     html = path.read_text(encoding="utf-8")
     assert "javascript:" not in html
     assert re.search(r"Lineage: <span class=\"muted\">not linked", html)
+
+
+def _gates(*, signed: bool, result: dict[str, Any] | None) -> dict[str, Any]:
+    signoff = {"digest": "ab" * 32, "by": "olivia", "at": "2026-11-30T10:00:00+00:00", "ledger_entry": 9, "note": ""}
+    return {
+        "requires": ["assessment", "review", "approval"],
+        "outstanding": [g for g, done in (("assessment", signed), ("review", result), ("approval", False)) if not done],
+        "assessment": {
+            "digest": "ab" * 32,
+            "signed": signed,
+            "signoff": signoff if signed else None,
+            "earlier_signoff": None if signed else {**signoff, "digest": "cd" * 32},
+            "label": "signed by olivia at 2026-11-30 10:00:00 UTC" if signed else "assessment not signed",
+        },
+        "review": {
+            "plan": {"max_residual_rate": 0.05, "confidence": 0.95, "columns": ["message"], "sample_size": 59},
+            "sample": None,
+            "result": result,
+            "label": "",
+        },
+        "approved_by": None,
+    }
+
+
+def test_report_shows_the_assessment_and_the_officers_gates(tmp_path: Path, outcome: ValidationOutcome) -> None:
+    def render(gates: dict[str, Any]) -> str:
+        path = write_privacy_report(
+            tmp_path / "r.html", policy=POLICY, dataset="report_demo", version="v7", findings=FINDINGS,
+            treatments=TREATMENTS, outcome=outcome, gates=gates,
+        )
+        return path.read_text(encoding="utf-8")
+
+    before = render(_gates(signed=False, result=None))
+    for section in ("assessment", "review"):
+        assert f'<section id="{section}">' in before
+    assert "assessment not signed" in before and "changed since the sign-off by olivia" in before
+    assert "legitimate_interests" in before and "90d" in before and "internal labeling team" in before
+    assert "59 records with no leak" in before and "not reviewed yet" in before
+    assert "waiting for assessment sign-off, residual-PII review, approval" in before
+    result = {"n": 59, "leaks": 1, "upper_bound": 0.0778979, "max_residual_rate": 0.05, "confidence": 0.95,
+              "census": False, "passed": False, "withheld": 0, "by": "olivia", "at": "2026-11-30T11:00:00"}
+    after = render(_gates(signed=True, result=result))
+    assert "signed by olivia at 2026-11-30 10:00:00 UTC" in after
+    assert "n = 59, leaks = 1, upper bound 7.79% vs limit 5.00%" in after and "reviewed by olivia" in after
+    assert "<script" not in after

@@ -12,10 +12,12 @@ from clearhouse.errors import ValidationGateError
 from clearhouse.policy import load_policy, parse_policy
 from clearhouse.settings import REPO_ROOT
 from clearhouse.validation.suites import generate_suite, load_or_create_suite, load_suite, suite_path
+from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
 
 SAMPLE = REPO_ROOT / "datasets" / "support_tickets.yaml"
 
-POLICY = """
+POLICY = (
+    """
 id: tickets_demo
 owner: data@clearhouse.example
 purpose: route support tickets to the right team
@@ -34,10 +36,11 @@ columns:
   message:   {role: free_text, treatment: redact}
   label:     {role: label, treatment: keep}
 k_anonymity: 5
-expectations:
+""" + ASSESSMENT_YAML + """expectations:
   - {type: expect_column_label_balance, column: label, max_ratio: 3, severity: warning}
   - {type: expect_column_values_to_not_be_null, column: label, severity: warning}
 """
+)
 
 
 def _by_type(doc: dict[str, Any], etype: str) -> list[dict[str, Any]]:

@@ -64,7 +64,7 @@ def test_validate_treatments_checks_the_whole_policy() -> None:
 id: t
 owner: o
 purpose: testing treatments
-ethics_risk: E1
+ethics_risk: E0
 source: {path: x.csv}
 columns:
   dob: {role: quasi_identifier, treatment: generalise, params: {to: fortnight}}
@@ -78,7 +78,7 @@ def test_minimise_table_end_to_end(tmp_path: Path) -> None:
 id: t
 owner: o
 purpose: testing treatments
-ethics_risk: E1
+ethics_risk: E0
 source: {path: x.csv}
 columns:
   name: {role: direct_identifier, treatment: drop}

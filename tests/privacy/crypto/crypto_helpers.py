@@ -104,6 +104,13 @@ def make_policy(
             "source": {"path": "intake.csv"},
             "row_id": row_id,
             "columns": columns,
+            "assessment": {
+                "purpose": "label patient intake forms for triage models (test policy)",
+                "legal_basis": "public_task",
+                "data_subjects": ["patients"],
+                "recipients": ["triage model team"],
+                "retention_period": "1y",
+            },
         }
     )
 

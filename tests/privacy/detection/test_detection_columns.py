@@ -83,7 +83,7 @@ POLICY = """
 id: t
 owner: me
 purpose: testing detection over a table
-ethics_risk: E1
+ethics_risk: E0
 source: {path: x.parquet}
 columns:
   ticket_id: {role: feature, treatment: keep}

@@ -188,7 +188,7 @@ def test_policy_recognizer_patterns_and_deny_list() -> None:
 id: t
 owner: me
 purpose: testing custom recognizers here
-ethics_risk: E1
+ethics_risk: E0
 source: {path: x.csv}
 columns: {a: {role: feature, treatment: keep}}
 detection:

@@ -128,7 +128,7 @@ def test_suggest_role(case: str, column: ColumnFacts, role: Role, treatment: Tre
     assert s.review
     # whatever the rules say, the pair satisfies the policy model's cross-field rules
     parse_policy(
-        "id: t\nowner: o\npurpose: a purpose of ten\nethics_risk: E1\nsource: {path: x.csv}\n"
+        "id: t\nowner: o\npurpose: a purpose of ten\nethics_risk: E0\nsource: {path: x.csv}\n"
         f"columns:\n  c: {{role: {s.role.value}, treatment: {s.treatment.value}}}\n"
     )
 
