@@ -316,8 +316,18 @@ class Catalog:
         return cleared[-1]
 
     # -- users ------------------------------------------------------------------------------------------
-    def add_user(self, *, name: str, role: str, token_id: str, token_hash: str, created_by: str,
-                 certified_until: date | None = None, certified_by: str | None = None) -> None:
+    def add_user(
+        self,
+        *,
+        name: str,
+        role: str,
+        token_id: str,
+        token_hash: str,
+        created_by: str,
+        certified_until: date | None = None,
+        certified_by: str | None = None,
+    ) -> None:
+        """Store a new user (only the token's id and argon2 hash; the token itself never reaches here)."""
         with self.session() as s:
             if s.get(UserRow, name) is not None:
                 raise CatalogError(f"user {name!r} already exists (names are never reused: the audit log names them)")
@@ -335,6 +345,7 @@ class Catalog:
             )
 
     def user(self, name: str) -> UserRecord:
+        """One user by name (:class:`NotFoundError` when unknown)."""
         with self.session() as s:
             row = s.get(UserRow, name)
             if row is None:
@@ -342,15 +353,18 @@ class Catalog:
             return _to_user(row)
 
     def user_by_token_id(self, token_id: str) -> UserRecord | None:
+        """The user whose current token has this id (the id is not secret; the hash decides)."""
         with self.session() as s:
             row = s.scalars(select(UserRow).where(UserRow.token_id == token_id)).first()
             return _to_user(row) if row is not None else None
 
     def users(self) -> list[UserRecord]:
+        """Every user, revoked ones included, by name."""
         with self.session() as s:
             return [_to_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
 
     def update_user(self, name: str, **fields: Any) -> None:
+        """Set columns of one user (role, certification, revocation, token id and hash)."""
         with self.session() as s:
             row = s.get(UserRow, name)
             if row is None:

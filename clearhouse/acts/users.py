@@ -272,6 +272,7 @@ def reissue_token(settings: Settings, name: str, *, by: User) -> str:
 
 
 def list_users(settings: Settings, *, by: User) -> list[User]:
+    """Every user (revoked ones too), for an officer. Tokens and hashes are not part of :class:`User`."""
     ensure(settings, by, "officer", act="users list")
     return [_user(r) for r in Catalog(settings.db_url).users()]
 
