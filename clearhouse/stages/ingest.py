@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 from clearhouse.errors import IngestError
 from clearhouse.files import atomic_path
 from clearhouse.policy import Policy
-from clearhouse.readers import CHUNK, read_batches
+from clearhouse.privacy.risk import DuplicateCounter
+from clearhouse.readers import BATCH_ROWS, CHUNK, read_batches
 from clearhouse.stages.context import RunContext
 
 
@@ -142,11 +143,18 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
     if writer is None or rows == 0:
         out.unlink(missing_ok=True)
         raise IngestError(f"{source.name}: no data rows")
-    if policy.row_id:
-        ids = pq.read_table(out, columns=[policy.row_id]).column(0)
-        if ids.null_count or len(ids.unique()) != rows:
-            raise IngestError(f"{source.name}: row_id column {policy.row_id!r} must be unique and non-empty")
+    if policy.row_id and not _row_ids_unique(out, policy.row_id, rows, work_dir):
+        raise IngestError(f"{source.name}: row_id column {policy.row_id!r} must be unique and non-empty")
     return IngestResult(sha, size, landing_path, out, rows, keep, dropped)
+
+
+def _row_ids_unique(path: Path, column: str, rows: int, work_dir: Path) -> bool:
+    """Whether ``column`` has no nulls and no repeated value, read batch by batch (bounded memory)."""
+    counter = DuplicateCounter(rows, work_dir=work_dir)
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS * 5, columns=[column]):
+        counter.add(batch.column(0))
+    _distinct, repeated = counter.finish()
+    return counter.nulls == 0 and repeated == 0
 
 
 def make_read_only_copy(src: Path, dst: Path) -> None:

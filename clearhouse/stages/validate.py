@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from clearhouse.errors import ValidationGateError
 from clearhouse.governance.record import signer_for
 from clearhouse.governance.verify import verify
 from clearhouse.privacy.minimise import PlaceholderAwareDetector, describe
 from clearhouse.stages.context import RunContext
 from clearhouse.stages.detect import text_detector
-from clearhouse.validation.gate import validate_version
+from clearhouse.validation.gate import validate_files
 from clearhouse.validation.outcome import ValidationOutcome
 from clearhouse.validation.report import write_privacy_report
 
@@ -32,17 +30,17 @@ class ValidateStageResult:
 
 
 def run(ctx: RunContext) -> ValidateStageResult:
-    cleared = pq.read_table(ctx.paths.protected)
-    raw = pq.read_table(ctx.paths.ingested)
-    outcome = validate_version(
-        cleared,
+    # streamed: memory stays flat whatever the rows (GX sees a sample; verdicts come from aggregates)
+    outcome = validate_files(
+        ctx.paths.protected,
         ctx.policy,
         dataset=ctx.dataset,
         version=ctx.version,
         suites_dir=ctx.settings.suites_dir,
         reports_dir=ctx.settings.reports_dir,
-        raw=raw,
+        raw=ctx.paths.ingested,
         detector=PlaceholderAwareDetector(text_detector(ctx)),
+        work_dir=ctx.paths.work,
     )
     payload = {
         "passed": outcome.passed,
