@@ -37,6 +37,7 @@ from clearhouse.privacy.risk import (
     l_diversity_of,
     parity_of,
 )
+from clearhouse.readers import open_parquet
 from clearhouse.validation.custom.metrics import (
     DISTRIBUTION,
     K_ANONYMITY,
@@ -82,7 +83,7 @@ def aligned_batches(path: Path, columns: Sequence[str], size: int = BATCH_ROWS) 
     that two files with the same row order can be read in step whatever their row groups."""
     pending: list[pa.RecordBatch] = []
     held = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=size, columns=list(columns)):
+    for batch in open_parquet(path).iter_batches(batch_size=size, columns=list(columns)):
         pending.append(batch)
         held += batch.num_rows
         while held >= size:

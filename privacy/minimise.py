@@ -27,6 +27,7 @@ from clearhouse.errors import MinimisationError
 from clearhouse.policy import Column, Policy, Role, Treatment
 from clearhouse.privacy.detection.types import Span, TextDetector
 from clearhouse.privacy.leaks import PLACEHOLDER, needles_for, redact_own_identifiers
+from clearhouse.readers import open_parquet
 
 SpansByRow = Mapping[int, Sequence[Span]]
 #: re-scan passes after the first redaction (redacting changes the context NER sees)
@@ -321,7 +322,7 @@ class SpanCursor:
         self._rows: list[tuple[int, int, int, str, float]] = []
         self._at = 0
         self._batches: Iterator[pa.RecordBatch] = (
-            pq.ParquetFile(spans_path).iter_batches(batch_size=batch_rows)
+            open_parquet(spans_path).iter_batches(batch_size=batch_rows)
             if spans_path is not None and spans_path.exists()
             else iter(())
         )
@@ -382,11 +383,13 @@ def minimise_table(
     out_path: Path,
     batch_rows: int = 10_000,
     rescan: TextDetector | None = None,
+    row_groups: list[int] | None = None,
 ) -> MinimiseResult:
     """Apply the policy's minimisation treatments batch by batch into ``out_path``.
 
     With ``rescan``, redacted free text is scanned again (context changes once names are gone) and what
-    is found is redacted too, so the residual-PII gate sees the text a labeler would."""
+    is found is redacted too, so the residual-PII gate sees the text a labeler would. With
+    ``row_groups``, only those row groups (one chunk) are read; span rows count from the chunk's start."""
     validate_treatments(policy)
     kept = policy.kept_columns()
     # the row's own direct identifiers are redacted from its free text whatever the detector found
@@ -394,12 +397,12 @@ def minimise_table(
     result = MinimiseResult(output_path=out_path, rows=0)
     result.dropped = [c for c in policy.columns if c not in kept]
     cursors = {c: SpanCursor(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT}
-    pf = pq.ParquetFile(ingested)
+    pf = open_parquet(ingested)
     writer: pq.ParquetWriter | None = None
     offset = 0
     try:
         read = kept + [c for c in identifiers if c not in kept]
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=read, row_groups=row_groups):
             needles = None
             arrays = []
             span_maps = {c: cursor.upto(offset + batch.num_rows) for c, cursor in cursors.items()}

@@ -455,7 +455,7 @@ class DuplicateCounter:
     counts every occurrence of a repeated value (pandas' ``duplicated(keep=False)``: what GX's
     ``expect_column_values_to_be_unique`` reports as unexpected)."""
 
-    def __init__(self, expected_rows: int, *, work_dir: Path | None = None, bucket_rows: int = 1_000_000) -> None:
+    def __init__(self, expected_rows: int, *, work_dir: Path | None = None, bucket_rows: int = 200_000) -> None:
         self.buckets = max(1, -(-expected_rows // bucket_rows))
         self.rows = 0
         self.nulls = 0

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from clearhouse.errors import ClearhouseError
 from clearhouse.files import sha256_file, write_json
 from clearhouse.governance.record import ledger_for, signer_for
+from clearhouse.readers import open_parquet
 from clearhouse.stages.context import RunContext
 
 INPUTS = ("protected",)
@@ -36,7 +37,7 @@ class ReleaseStageResult:
 def copy_release_files(source: Path, parquet: Path, csv: Path, *, batch_rows: int = 50_000) -> tuple[int, pa.Schema]:
     """Write ``source`` (Parquet) as the release's Parquet and CSV files, batch by batch (flat memory);
     returns (rows, schema)."""
-    pf = pq.ParquetFile(source)
+    pf = open_parquet(source)
     schema = pf.schema_arrow
     rows = 0
     with pq.ParquetWriter(parquet, schema) as pw, pacsv.CSVWriter(csv, schema) as cw:
@@ -67,6 +68,8 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
         "columns": [{"name": f.name, "type": str(f.type)} for f in schema],
         "files": files,
         "raw_sha256": info.raw_sha256,
+        # the chunks the version was cleared in (one mapped task each): rows and protected-table digests
+        "chunks": ctx.read_stage("validate").get("chunks"),
         "policy": {"id": ctx.policy.id, "purpose": ctx.policy.purpose, "ethics_risk": ctx.policy.ethics_risk.value},
         # what an auditor needs to check this release against the ledger, without the keyring
         "ledger": {

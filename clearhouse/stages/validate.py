@@ -10,6 +10,7 @@ from clearhouse.errors import ValidationGateError
 from clearhouse.governance.record import signer_for
 from clearhouse.governance.verify import verify
 from clearhouse.privacy.minimise import PlaceholderAwareDetector, describe
+from clearhouse.stages.chunks import merge_chunks
 from clearhouse.stages.context import RunContext
 from clearhouse.stages.detect import text_detector
 from clearhouse.validation.gate import validate_files
@@ -30,6 +31,8 @@ class ValidateStageResult:
 
 
 def run(ctx: RunContext) -> ValidateStageResult:
+    # the chunks' protected tables become the version's (in row order) before anything is judged
+    chunks = merge_chunks(ctx)
     # streamed: memory stays flat whatever the rows (GX sees a sample; verdicts come from aggregates)
     outcome = validate_files(
         ctx.paths.protected,
@@ -50,6 +53,7 @@ def run(ctx: RunContext) -> ValidateStageResult:
         "checks": list(outcome.checks),
         "metrics_before": outcome.metrics_before,
         "metrics_after": outcome.metrics_after,
+        "chunks": chunks,
     }
     ctx.write_stage("validate", payload)
     _write_privacy_report(ctx, outcome)
