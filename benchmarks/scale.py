@@ -20,8 +20,11 @@ measures that checkout with the same method.
 
     .venv/bin/python benchmarks/scale.py [--sizes 100k,1M,5M] [--keep DIR]
 
-With ``--mixed-rows N`` it also clears a mixed table (with free text) of N rows on the local Celery
-cluster with 1 and with 2 workers (``--workers 1,2``) and prints the speed-up; see :func:`cluster_runs`.
+With ``--mixed-rows N`` it also clears a mixed table (with free text) of N rows, in chunks of
+``--mixed-chunk-rows`` (default 500), on a fresh local Celery cluster (``clearhouse cluster up``: its own
+databases ``chscale_wN_*`` on the local PostgreSQL, dropped afterwards, its API on ``--api-port``) with 1
+and with 2 workers (``--workers 1,2``), timing ``clearhouse trigger --wait`` alone, and prints the
+speed-up over one worker (:func:`cluster_runs`). ``--sizes ''`` skips the structured runs.
 """
 
 from __future__ import annotations
@@ -209,10 +212,86 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(f"growth of the tree peak from {a['rows']:,} to {b['rows']:,} rows: {per_m:+.0f} MB per million rows")
 
 
+# ------------------------------------------------------------------------------- Celery workers
+def _drop_databases(prefix: str) -> None:
+    """Remove the benchmark cluster's databases from the local PostgreSQL (they are throwaway)."""
+    from sqlalchemy import create_engine, text
+
+    from clearhouse.settings import load_settings
+
+    engine = create_engine(load_settings().cluster_pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for db in (f"{prefix}_airflow", f"{prefix}_catalog"):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def cluster_run(rows: int, workers: int, base: Path, *, chunk_rows: int, port: int) -> dict[str, Any]:
+    """Clear a mixed table (with free text) of ``rows`` rows on a fresh local Celery cluster of
+    ``workers`` workers (``clearhouse cluster up``; each worker runs one task at a time): the wall time
+    of ``clearhouse trigger --wait`` and which worker ran each chunk. Start-up and tear-down untimed."""
+    work = base / f"cluster-{workers}"
+    shutil.rmtree(work, ignore_errors=True)
+    home, datasets = work / "state", work / "datasets"
+    datasets.mkdir(parents=True)
+    src = base / f"mixed-{rows}.csv"
+    if not src.exists():
+        write_tickets(rows, src, with_text=True)
+    policy = write_policy(datasets / "scale_mixed.yaml", src, with_text=True, dataset="scale_mixed")
+    prefix = f"chscale_w{workers}"
+    env = child_env(home, datasets)
+    env.update({"CLEARHOUSE_CLUSTER_WORKERS": str(workers), "CLEARHOUSE_CLUSTER_DB_PREFIX": prefix,
+                "CLEARHOUSE_CLUSTER_API_PORT": str(port), "CLEARHOUSE_CHUNK_ROWS": str(chunk_rows)})
+    cli = [sys.executable, "-m", "clearhouse"]
+    _drop_databases(prefix)
+    try:
+        subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
+        up = subprocess.run([*cli, "cluster", "up"], env=env, capture_output=True, text=True, check=False)
+        if up.returncode != 0:
+            raise RuntimeError(f"cluster up failed: {up.stdout[-2000:]}{up.stderr[-2000:]}")
+        t0 = time.perf_counter()
+        out = subprocess.run([*cli, "trigger", str(policy), "--source", str(src), "--wait", "--json"],
+                             env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - t0
+    finally:
+        subprocess.run([*cli, "cluster", "down"], env=env, capture_output=True, check=False)
+        _drop_databases(prefix)
+    try:
+        doc = json.loads(out.stdout)
+    except ValueError:
+        raise RuntimeError(f"trigger failed (exit {out.returncode}): {out.stderr[-2000:]}") from None
+    tis = doc.get("task_instances") or []
+    hosts = {t["task_id"]: sorted({str(x.get("hostname")) for x in tis if x["task_id"] == t["task_id"]}) for t in tis}
+    chunks = sum(1 for t in tis if t["task_id"] == "detect")
+    return {"workers": workers, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
+            "state": doc.get("state"), "chunks": chunks, "detect_hosts": hosts.get("detect", [])}
+
+
+def cluster_runs(rows: int, counts: list[int], base: Path, *, chunk_rows: int, port: int) -> None:
+    """The speed-up of N Celery workers over one, clearing the same mixed table."""
+    print(f"\nmixed table (with free text), {rows:,} rows in chunks of {chunk_rows:,}, on the local Celery "
+          f"cluster; {os.cpu_count()} CPUs shared with the cluster's scheduler, API server and other work")
+    results = []
+    for workers in counts:
+        r = cluster_run(rows, workers, base, chunk_rows=chunk_rows, port=port)
+        results.append(r)
+        print(f"  {workers} worker(s): {r['seconds']:.1f}s, {r['rows_per_s']:.0f} rows/s, {r['state']}; "
+              f"{r['chunks']} detect tasks ran on {', '.join(r['detect_hosts'])}", flush=True)
+    one = results[0]
+    for r in results[1:]:
+        print(f"speed-up of {r['workers']} workers over {one['workers']}: {one['seconds'] / r['seconds']:.2f}x "
+              f"({one['rows_per_s']:.0f} → {r['rows_per_s']:.0f} rows/s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100k,1M,5M", help="comma-separated row counts (k/M suffixes)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    parser.add_argument("--mixed-rows", type=parse_size, default=0,
+                        help="also clear a mixed table of this many rows on the local Celery cluster (0: skip)")
+    parser.add_argument("--workers", default="1,2", help="Celery worker counts to compare (with --mixed-rows)")
+    parser.add_argument("--mixed-chunk-rows", type=parse_size, default=500, help="chunk size of the mixed runs")
+    parser.add_argument("--api-port", type=int, default=18931, help="port of the benchmark cluster's API server")
     args = parser.parse_args(argv)
     sizes = sorted(parse_size(s) for s in args.sizes.split(",") if s.strip())
     print(f"clearhouse run, structured-only sample tickets ({REPO}); {os.cpu_count()} CPUs shared with "
@@ -227,10 +306,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"largest process {r['largest_mb']:.0f} MB, {r['state']}", flush=True)
             if args.keep is None:
                 shutil.rmtree(base / f"run-{rows}", ignore_errors=True)
+        if results:
+            print_table(results)
+        if args.mixed_rows:
+            counts = [int(w) for w in args.workers.split(",") if w.strip()]
+            cluster_runs(args.mixed_rows, counts, base, chunk_rows=args.mixed_chunk_rows, port=args.api_port)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
-    print_table(results)
     return 0
 
 
