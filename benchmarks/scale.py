@@ -264,7 +264,8 @@ def cluster_run(rows: int, workers: int, base: Path, *, chunk_rows: int, port: i
     hosts = {t["task_id"]: sorted({str(x.get("hostname")) for x in tis if x["task_id"] == t["task_id"]}) for t in tis}
     chunks = sum(1 for t in tis if t["task_id"] == "detect")
     return {"workers": workers, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
-            "state": doc.get("state"), "chunks": chunks, "detect_hosts": hosts.get("detect", [])}
+            "state": doc.get("state"), "chunks": chunks, "detect_hosts": hosts.get("detect", []),
+            "reasons": "; ".join(str(r.get("message")) for r in doc.get("reasons") or [])}
 
 
 def cluster_runs(rows: int, counts: list[int], base: Path, *, chunk_rows: int, port: int) -> None:
@@ -276,11 +277,25 @@ def cluster_runs(rows: int, counts: list[int], base: Path, *, chunk_rows: int, p
         r = cluster_run(rows, workers, base, chunk_rows=chunk_rows, port=port)
         results.append(r)
         print(f"  {workers} worker(s): {r['seconds']:.1f}s, {r['rows_per_s']:.0f} rows/s, {r['state']}; "
-              f"{r['chunks']} detect tasks ran on {', '.join(r['detect_hosts'])}", flush=True)
+              f"{r['chunks']} detect tasks ran on {', '.join(r['detect_hosts'])}"
+              + (f" ({r['reasons'][:200]})" if r["reasons"] else ""), flush=True)
     one = results[0]
     for r in results[1:]:
         print(f"speed-up of {r['workers']} workers over {one['workers']}: {one['seconds'] / r['seconds']:.2f}x "
               f"({one['rows_per_s']:.0f} → {r['rows_per_s']:.0f} rows/s)")
+    by = {r["workers"]: r["seconds"] for r in results}
+    if 1 in by and 2 in by:
+        # Amdahl from the two runs: T(N) = S + W/N, so W = 2 (T1 - T2) and S = T1 - W
+        parallel = 2 * (by[1] - by[2])
+        serial = by[1] - parallel
+        text = (f"model T(N) = S + W/N from these runs: serial S = {serial:.0f}s (prepare, ingest, merge + gate, "
+                f"release, scheduling), parallel W = {parallel:.0f}s (the chunks)")
+        if serial > 0 and parallel > 0:
+            predicted = ", ".join(
+                f"{n} workers {(serial + parallel) / (serial + parallel / n):.2f}x" for n in (2, 4, 8)
+            )
+            text += f"; predicted speed-up {predicted}, never above {(serial + parallel) / serial:.2f}x"
+        print(text)
 
 
 def main(argv: list[str] | None = None) -> int:
