@@ -17,6 +17,7 @@ the whole table — on small inputs GX sees every row and the verdicts are the i
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,14 +104,23 @@ def _texts(series: pd.Series) -> list[str | None]:
     return [None if pd.isna(v) else str(v) for v in series.tolist()]
 
 
+#: up to this many rows the re-scan samples pandas' rows (its sampler permutes every row position)
+PANDAS_SAMPLE_ROWS: Final = 1_000_000
+
+
 def residual_sample_positions(rows: int, sample: int) -> Any:
-    """Row positions ``DataFrame.sample(n=sample, random_state=0)`` picks from ``rows`` rows, sorted
-    (what the in-memory residual-PII check scans); every row when the table is not larger."""
-    positions = pd.Series(pd.RangeIndex(rows))
-    if sample > 0 and rows > sample:
-        # pandas' own sampling (the in-memory check's ``DataFrame.sample``), so the rows are the same
-        positions = positions.sample(n=sample, random_state=0).sort_values()
-    return positions.to_numpy()
+    """Row positions the residual-PII re-scan reads, sorted; every row when the table is not larger.
+
+    Up to :data:`PANDAS_SAMPLE_ROWS` rows they are the rows ``DataFrame.sample(n=sample, random_state=0)``
+    picks (what the in-memory check scans); above, a fixed-seed sample drawn in memory proportional to
+    the sample, not to the rows (pandas' sampler holds a permutation of every row position)."""
+    if sample <= 0 or rows <= sample:
+        return pd.RangeIndex(rows).to_numpy()
+    if rows > PANDAS_SAMPLE_ROWS:
+        picked = random.Random(0).sample(range(rows), sample)  # noqa: S311 - a fixed-seed sample, not a secret
+        return pd.Series(sorted(picked)).to_numpy()
+    # pandas' own sampling (the in-memory check's ``DataFrame.sample``), so the rows are the same
+    return pd.Series(pd.RangeIndex(rows)).sample(n=sample, random_state=0).sort_values().to_numpy()
 
 
 @dataclass
