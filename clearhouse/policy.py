@@ -338,6 +338,8 @@ class Policy(_Strict):
     expectations: list[Expectation] = Field(default_factory=list)
     #: k for the k-anonymity gate over quasi-identifiers (0 disables it)
     k_anonymity: int = Field(default=0, ge=0)
+    #: rows per chunk of this dataset (default: the CLEARHOUSE_CHUNK_ROWS setting)
+    chunk_rows: int | None = Field(default=None, ge=1)
     #: Airflow schedule of the dataset's DAG (cron expression or preset such as "@daily"); none = manual
     schedule: str | None = None
     #: how long a version is kept ("180d", "26w", "2y" = 730 days); past it, the retention DAG shreds

@@ -22,9 +22,19 @@ from clearhouse.errors import IngestError
 
 CHUNK = 1 << 20
 BATCH_ROWS = 10_000
+#: smallest block the CSV reader parses at a time (bigger when a record is longer)
+CSV_BLOCK = 1 << 20
 FORMATS = ("csv", "jsonl", "parquet")
 #: file suffix → format
 FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """A Parquet file to read batch by batch in flat memory.
+
+    Arrow's default ``pre_buffer`` reads every requested row group ahead (coalesced I/O): iterating a
+    whole file then holds most of it in memory. Without it, only the row group in hand is read."""
+    return pq.ParquetFile(path, pre_buffer=False)
 
 
 def infer_format(path: Path) -> str:
@@ -77,6 +87,21 @@ def _locate_csv_problem(path: Path, encoding: str, delimiter: str, expected: int
     return f"a record with the wrong number of fields (expected {expected})"
 
 
+def _quotes_and_longest_line(path: Path) -> tuple[int, int]:
+    """Number of double quotes in the file and the length in bytes of its longest physical line."""
+    quotes = longest = current = 0
+    with path.open("rb") as raw:
+        while chunk := raw.read(CHUNK):
+            quotes += chunk.count(b'"')
+            parts = chunk.split(b"\n")
+            if len(parts) == 1:
+                current += len(chunk)
+                continue
+            longest = max(longest, current + len(parts[0]), max(map(len, parts[1:-1]), default=0))
+            current = len(parts[-1])
+    return quotes, max(longest, current)
+
+
 def _csv_batches(path: Path, encoding: str, delimiter: str, origin: str) -> Iterator[pa.RecordBatch]:
     bad_rows: list[tuple[int | None, int, int]] = []
 
@@ -89,8 +114,7 @@ def _csv_batches(path: Path, encoding: str, delimiter: str, origin: str) -> Iter
         header_line = fh.readline()
     if not header_line.strip():
         raise IngestError(f"{origin}: empty file or missing header line")
-    with path.open("rb") as raw:
-        quotes = sum(chunk.count(b'"') for chunk in iter(lambda: raw.read(CHUNK), b""))
+    quotes, longest = _quotes_and_longest_line(path)
     if quotes % 2:
         raise IngestError(f"{origin}: malformed CSV: unbalanced quotes (truncated file?)")
     header_table = pacsv.read_csv(
@@ -102,7 +126,9 @@ def _csv_batches(path: Path, encoding: str, delimiter: str, origin: str) -> Iter
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
     )
-    read = pacsv.ReadOptions(block_size=1 << 22, encoding=encoding)
+    # Arrow's streaming reader reads dozens of blocks ahead: small blocks keep that (and so memory)
+    # small, while a block must still hold the longest record
+    read = pacsv.ReadOptions(block_size=max(CSV_BLOCK, 2 * longest), encoding=encoding)
     parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=True)
     try:
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
@@ -163,7 +189,7 @@ def _jsonl_batches(path: Path, encoding: str, origin: str, batch_rows: int) -> I
 
 def _parquet_batches(path: Path, origin: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
     try:
-        pf = pq.ParquetFile(path)
+        pf = open_parquet(path)
         yield from pf.iter_batches(batch_size=batch_rows)
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(f"{origin}: not a readable Parquet file ({type(exc).__name__})") from None

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         validation_alias="CLEARHOUSE_DETECT_PROCESSES",
         description="worker processes for free-text NER (0: min(4, cores))",
     )
+    chunk_rows: int = Field(
+        50_000,
+        ge=1,
+        validation_alias="CLEARHOUSE_CHUNK_ROWS",
+        description="rows per chunk: detect, minimise and protect run as one mapped Airflow task per chunk "
+        "(a policy's chunk_rows overrides it)",
+    )
     stale_after_hours: float = Field(
         24.0,
         gt=0,

@@ -30,14 +30,39 @@ def check_ids(dataset: str, version: str | None = None) -> None:
         raise CatalogError(f"invalid version id {version!r} (expected e.g. 20261125T101500Z-a1b2c3)")
 
 
+#: stages that run once per chunk of the input (one mapped Airflow task each)
+CHUNKED_STAGES = ("detect", "minimise", "protect")
+
+
 @dataclass(frozen=True)
 class VersionPaths:
+    """Files of one version; with ``chunk``, the chunked stages' files are those of that chunk
+    (``work/chunks/NNNNN/``), and everything else stays the version's."""
+
     settings: Settings
     dataset: str
     version: str
+    chunk: int | None = None
 
     def __post_init__(self) -> None:
         check_ids(self.dataset, self.version)
+        if self.chunk is not None and not 0 <= self.chunk < 100_000:
+            raise CatalogError(f"invalid chunk index {self.chunk!r}")
+
+    def for_chunk(self, chunk: int | None) -> VersionPaths:
+        return VersionPaths(self.settings, self.dataset, self.version, chunk)
+
+    def chunk_dir(self, chunk: int) -> Path:
+        return self.work / "chunks" / f"{chunk:05d}"
+
+    @property
+    def chunks_json(self) -> Path:
+        """The chunk plan ingest writes: each chunk's index, first row and rows."""
+        return self.work / "chunks.json"
+
+    @property
+    def _stage_dir(self) -> Path:
+        return self.work if self.chunk is None else self.chunk_dir(self.chunk)
 
     def _in(self, zone: str) -> Path:
         return self.settings.zone(zone) / self.dataset / self.version
@@ -78,11 +103,12 @@ class VersionPaths:
 
     @property
     def minimised(self) -> Path:
-        return self.work / "minimised.parquet"
+        return self._stage_dir / "minimised.parquet"
 
     @property
     def protected(self) -> Path:
-        return self.work / "protected.parquet"
+        """The protected table: a chunk's, or (merged from the chunks before the gate) the version's."""
+        return self._stage_dir / "protected.parquet"
 
     @property
     def policy_copy(self) -> Path:
@@ -95,4 +121,5 @@ class VersionPaths:
         return self.work / "review_sample.json"
 
     def stage_json(self, stage: str) -> Path:
-        return self.work / f"{stage}.json"
+        base = self._stage_dir if stage in CHUNKED_STAGES else self.work
+        return base / f"{stage}.json"

@@ -95,7 +95,9 @@ def zone_dataset_name(paths: VersionPaths, key: str) -> tuple[str, Path]:
     if key == "cleared_data":
         return str(paths.settings.zone("cleared") / paths.dataset), paths.cleared / "data.parquet"
     path: Path = getattr(paths, key)
-    zone_dir = path.parent.parent  # <zone>/<dataset>/<version>/<file> → <zone>/<dataset>
+    # <zone>/<dataset>/<version>[/chunks/NNNNN]/<file> → <zone>/<dataset>/<file>: a chunk's file is a
+    # part of the version's dataset
+    zone_dir = paths.work.parent if path.is_relative_to(paths.work) else path.parent.parent
     return str(zone_dir / path.name), path
 
 
@@ -127,7 +129,9 @@ def _ref(vl: VersionLineage, key: str, *, output: bool) -> DatasetRef | None:
         return None
     meta = pq.ParquetFile(path)
     schema = meta.schema_arrow
-    extra: dict[str, str | int] = {"zone": path.parent.parent.parent.name, "format": "parquet"}
+    extra: dict[str, str | int] = {"zone": Path(name).parent.parent.name, "format": "parquet"}
+    if paths.chunk is not None and path.is_relative_to(paths.work):
+        extra["chunk"] = paths.chunk
     return DatasetRef(
         FILE_NAMESPACE,
         name,

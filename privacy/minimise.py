@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from clearhouse.errors import MinimisationError
 from clearhouse.policy import Column, Policy, Role, Treatment
 from clearhouse.privacy.detection.types import Span, TextDetector
 from clearhouse.privacy.leaks import PLACEHOLDER, needles_for, redact_own_identifiers
+from clearhouse.readers import open_parquet
 
 SpansByRow = Mapping[int, Sequence[Span]]
 #: re-scan passes after the first redaction (redacting changes the context NER sees)
@@ -308,21 +310,49 @@ def validate_treatments(policy: Policy) -> None:
         get_operator(col.treatment.value).validate(name, col.params)
 
 
-def _load_spans(spans_path: Path | None, column: str) -> dict[int, list[Span]]:
-    by_row: dict[int, list[Span]] = defaultdict(list)
-    if spans_path is None or not spans_path.exists():
-        return by_row
-    table = pq.read_table(spans_path, filters=[("column", "=", column)])
-    for row, start, end, etype, score in zip(
-        table.column("row").to_pylist(),
-        table.column("start").to_pylist(),
-        table.column("end").to_pylist(),
-        table.column("entity_type").to_pylist(),
-        table.column("score").to_pylist(),
-        strict=True,
-    ):
-        by_row[row].append(Span(start, end, etype, score))
-    return by_row
+class SpanCursor:
+    """The detected spans of one column, handed out for consecutive row ranges as the table is read.
+
+    The spans file is written in row order per column (detect scans the table front to back), so it is
+    read once, front to back, and only the spans of the rows in hand are held (flat memory)."""
+
+    def __init__(self, spans_path: Path | None, column: str, *, batch_rows: int = 65_536) -> None:
+        self.column = column
+        self.seen = 0
+        self._rows: list[tuple[int, int, int, str, float]] = []
+        self._at = 0
+        self._batches: Iterator[pa.RecordBatch] = (
+            open_parquet(spans_path).iter_batches(batch_size=batch_rows)
+            if spans_path is not None and spans_path.exists()
+            else iter(())
+        )
+
+    def _refill(self) -> bool:
+        for batch in self._batches:
+            mine = batch.filter(pc.equal(batch.column("column"), self.column))
+            if mine.num_rows:
+                fields = ("row", "start", "end", "entity_type", "score")
+                self._rows = list(zip(*(mine.column(n).to_pylist() for n in fields), strict=True))
+                self._at = 0
+                return True
+        return False
+
+    def upto(self, end: int) -> dict[int, list[Span]]:
+        """Spans of the rows before ``end`` not handed out yet, by row."""
+        by_row: dict[int, list[Span]] = defaultdict(list)
+        while True:
+            while self._at < len(self._rows) and self._rows[self._at][0] < end:
+                row, start, stop, etype, score = self._rows[self._at]
+                by_row[row].append(Span(start, stop, etype, score))
+                self._at += 1
+                self.seen += 1
+            if self._at < len(self._rows) or not self._refill():
+                return by_row
+
+    def drain(self) -> int:
+        """Count the spans left (rows past the table's end: none in a consistent version)."""
+        self.upto(1 << 62)
+        return self.seen
 
 
 def _rescan(values: list[Any], detector: TextDetector, placeholder: str) -> tuple[list[Any], int]:
@@ -353,26 +383,29 @@ def minimise_table(
     out_path: Path,
     batch_rows: int = 10_000,
     rescan: TextDetector | None = None,
+    row_groups: list[int] | None = None,
 ) -> MinimiseResult:
     """Apply the policy's minimisation treatments batch by batch into ``out_path``.
 
     With ``rescan``, redacted free text is scanned again (context changes once names are gone) and what
-    is found is redacted too, so the residual-PII gate sees the text a labeler would."""
+    is found is redacted too, so the residual-PII gate sees the text a labeler would. With
+    ``row_groups``, only those row groups (one chunk) are read; span rows count from the chunk's start."""
     validate_treatments(policy)
     kept = policy.kept_columns()
     # the row's own direct identifiers are redacted from its free text whatever the detector found
     identifiers = [c for c in policy.columns_with(role=Role.DIRECT_IDENTIFIER) if c != policy.row_id]
     result = MinimiseResult(output_path=out_path, rows=0)
     result.dropped = [c for c in policy.columns if c not in kept]
-    span_maps = {c: _load_spans(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT}
-    pf = pq.ParquetFile(ingested)
+    cursors = {c: SpanCursor(spans_path, c) for c in kept if policy.columns[c].treatment is Treatment.REDACT}
+    pf = open_parquet(ingested)
     writer: pq.ParquetWriter | None = None
     offset = 0
     try:
         read = kept + [c for c in identifiers if c not in kept]
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=read, row_groups=row_groups):
             needles = None
             arrays = []
+            span_maps = {c: cursor.upto(offset + batch.num_rows) for c, cursor in cursors.items()}
             for name in kept:
                 col = policy.columns[name]
                 column = batch.column(name)
@@ -405,5 +438,5 @@ def minimise_table(
             writer.close()
     result.rows = offset
     result.treatments = {name: describe(col) for name, col in policy.columns.items()}
-    result.spans_redacted += sum(len(v) for m in span_maps.values() for v in m.values())
+    result.spans_redacted += sum(cursor.drain() for cursor in cursors.values())
     return result

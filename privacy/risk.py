@@ -25,12 +25,17 @@ Values are compared by their string form (``str(value)``), so a label ``1`` and 
 
 from __future__ import annotations
 
+import math
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 #: a table the metrics accept
 TableLike: TypeAlias = pd.DataFrame | pa.Table
@@ -315,3 +320,197 @@ def parity(
     return ParityResult(
         group_col, label_col, fav, rates, {g: counts[g] for g in ordered}, excluded, di, spd
     )
+
+
+# ------------------------------------------------------------------------------ streamed aggregates
+#
+# The same metrics over a table read in record batches: each batch adds its group counts to a
+# :class:`JointCounts`, and the results are computed from the merged counts, so memory grows with the
+# number of distinct groups (classes, labels), never with the rows. A null (None or NaN) is one key,
+# ``None``, as pandas' ``groupby(dropna=False)`` treats it.
+
+Key: TypeAlias = tuple[Any, ...]
+
+
+def _null_to_none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+class JointCounts:
+    """Row counts per distinct combination of ``columns``' values, merged over batches.
+
+    With ``cap``, counting stops (``overflowed``) once more than ``cap`` distinct keys were seen: a
+    column with many values is not a group column, and its counts would grow with the rows."""
+
+    def __init__(self, columns: Sequence[str], *, cap: int | None = None) -> None:
+        self.columns = tuple(columns)
+        self.cap = cap
+        self.rows = 0
+        self.counts: dict[Key, int] = {}
+        self.overflowed = False
+
+    def add(self, table: TableLike) -> None:
+        """Count one batch (a DataFrame or an Arrow table/batch holding ``columns``)."""
+        n = table.num_rows if isinstance(table, pa.Table | pa.RecordBatch) else len(table)
+        self.rows += n
+        if self.overflowed or n == 0:
+            return
+        source = pa.Table.from_batches([table]) if isinstance(table, pa.RecordBatch) else table
+        df = _frame(source, self.columns)
+        sizes = df.groupby(list(self.columns), dropna=False, observed=True, sort=False).size()
+        counts = self.counts
+        for key, size in sizes.items():
+            norm = tuple(_null_to_none(v) for v in (key if isinstance(key, tuple) else (key,)))
+            counts[norm] = counts.get(norm, 0) + int(size)
+        if self.cap is not None and len(counts) > self.cap:
+            self.overflowed = True
+            self.counts = {}
+
+    @property
+    def distinct(self) -> int | None:
+        """Distinct keys seen (``None`` once overflowed)."""
+        return None if self.overflowed else len(self.counts)
+
+
+def k_anonymity_of(counts: JointCounts) -> KAnonymityResult:
+    """:func:`k_anonymity` from class counts over the quasi-identifiers."""
+    qis = counts.columns
+    if not counts.rows:
+        return KAnonymityResult(qis, 0, 0, 0, {})
+    histogram: dict[int, int] = {}
+    for size in counts.counts.values():
+        histogram[size] = histogram.get(size, 0) + 1
+    return KAnonymityResult(
+        qis, counts.rows, len(counts.counts), min(counts.counts.values()), dict(sorted(histogram.items()))
+    )
+
+
+def l_diversity_of(counts: JointCounts, quasi_identifiers: Sequence[str], sensitive: str) -> LDiversityResult:
+    """:func:`l_diversity_profile` from counts over the quasi-identifiers plus the sensitive column."""
+    qis = tuple(quasi_identifiers)
+    if not counts.rows:
+        return LDiversityResult(qis, sensitive, 0, 0, {})
+    at = [counts.columns.index(c) for c in qis]
+    s_at = counts.columns.index(sensitive)
+    values: dict[Key, set[Any]] = {}
+    for key in counts.counts:
+        seen = values.setdefault(tuple(key[i] for i in at), set())
+        if key[s_at] is not None:
+            seen.add(key[s_at])
+    histogram: dict[int, int] = {}
+    for seen in values.values():
+        histogram[len(seen)] = histogram.get(len(seen), 0) + 1
+    return LDiversityResult(qis, sensitive, len(values), min(histogram), dict(sorted(histogram.items())))
+
+
+def distribution_of(counts: JointCounts) -> Distribution:
+    """:func:`balance` / :func:`representation` from the value counts of one column."""
+    (column,) = counts.columns
+    by_key: dict[str, int] = {}
+    nulls = 0
+    for (value,), n in counts.counts.items():
+        if value is None:
+            nulls += n
+        else:
+            by_key[_as_key(value)] = by_key.get(_as_key(value), 0) + n
+    total = sum(by_key.values())
+    ordered = dict(sorted(by_key.items()))
+    shares = {k: _round(v / total) for k, v in ordered.items()} if total else {}
+    return Distribution(column, counts.rows, nulls, ordered, shares)
+
+
+def parity_of(counts: JointCounts, favourable: Any, *, min_group_size: int = 1) -> ParityResult:
+    """:func:`parity` from the joint counts of (group column, label column)."""
+    group_col, label_col = counts.columns[0], counts.columns[-1]
+    fav = _as_key(favourable)
+    sizes: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    excluded = 0
+    for key, n in counts.counts.items():
+        group, label = key[0], key[-1]
+        if group is None or label is None:
+            excluded += n
+            continue
+        g = _as_key(group)
+        sizes[g] = sizes.get(g, 0) + n
+        hits[g] = hits.get(g, 0) + (n if _as_key(label) == fav else 0)
+    ordered = sorted(sizes)
+    rates = {g: _round(hits[g] / sizes[g]) for g in ordered}
+    considered = [rates[g] for g in ordered if sizes[g] >= min_group_size]
+    di: float | None = None
+    spd: float | None = None
+    if considered:
+        hi, lo = max(considered), min(considered)
+        di = _round(lo / hi) if hi > 0 else 1.0
+        spd = _round(hi - lo)
+    return ParityResult(group_col, label_col, fav, rates, {g: sizes[g] for g in ordered}, excluded, di, spd)
+
+
+class DuplicateCounter:
+    """Exact count of the non-null values of a column that occur more than once, in bounded memory.
+
+    Values up to ``bucket_rows`` are counted in memory; a column expected to hold more is hashed into
+    ``ceil(expected_rows / bucket_rows)`` spill files in ``work_dir`` (a private temporary folder), each
+    counted on its own at :meth:`finish`, so memory follows ``bucket_rows``, not the rows. ``duplicated``
+    counts every occurrence of a repeated value (pandas' ``duplicated(keep=False)``: what GX's
+    ``expect_column_values_to_be_unique`` reports as unexpected)."""
+
+    def __init__(self, expected_rows: int, *, work_dir: Path | None = None, bucket_rows: int = 200_000) -> None:
+        self.buckets = max(1, -(-expected_rows // bucket_rows))
+        self.rows = 0
+        self.nulls = 0
+        self._memory: list[pa.Array] = []
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._writers: list[pq.ParquetWriter] = []
+        if self.buckets > 1:
+            self._tmp = tempfile.TemporaryDirectory(prefix="dup-", dir=work_dir)
+
+    def add(self, values: pa.Array | pa.ChunkedArray) -> None:
+        """Count one batch of the column."""
+        self.rows += len(values)
+        self.nulls += values.null_count
+        present = pc.drop_null(values)
+        if isinstance(present, pa.ChunkedArray):
+            present = present.combine_chunks()
+        if self.buckets == 1:
+            self._memory.append(present)
+            return
+        assert self._tmp is not None
+        if not self._writers:
+            schema = pa.schema([("v", present.type)])
+            self._writers = [pq.ParquetWriter(Path(self._tmp.name) / f"{i}.parquet", schema)
+                             for i in range(self.buckets)]
+        bucket = pa.array([hash(v) % self.buckets for v in present.to_pylist()], type=pa.int32())
+        for i, writer in enumerate(self._writers):
+            part = present.filter(pc.equal(bucket, i))
+            if len(part):
+                writer.write_table(pa.table({"v": part}))
+
+    @staticmethod
+    def _repeated(values: pa.Array | pa.ChunkedArray) -> tuple[int, int]:
+        if not len(values):
+            return 0, 0
+        vc = pc.value_counts(values)
+        counts = vc.field("counts")
+        repeated = pc.filter(counts, pc.greater(counts, 1))
+        return len(vc), int(pc.sum(repeated).as_py() or 0)
+
+    def finish(self) -> tuple[int, int]:
+        """(distinct non-null values, rows holding a repeated value); removes the spill files."""
+        try:
+            if self.buckets == 1:
+                if not self._memory:
+                    return 0, 0
+                return self._repeated(pa.chunked_array(self._memory))
+            distinct = duplicated = 0
+            for writer in self._writers:
+                writer.close()
+            for i in range(len(self._writers)):
+                d, r = self._repeated(pq.read_table(Path(self._tmp.name) / f"{i}.parquet").column("v"))  # type: ignore[union-attr]
+                distinct += d
+                duplicated += r
+            return distinct, duplicated
+        finally:
+            self._memory = []
+            if self._tmp is not None:
+                self._tmp.cleanup()

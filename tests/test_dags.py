@@ -33,6 +33,7 @@ SCRIPT = textwrap.dedent("""
                     "max_retry_delay": t.max_retry_delay.total_seconds() if t.max_retry_delay else None,
                     "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
                     "outlets": [[type(o).__name__, o.name, o.uri] for o in t.outlets],
+                    "mapped": bool(getattr(t, "is_mapped", False)),
                   } for t in dag.tasks} for d, dag in bag.dags.items()},
     }))
 """)
@@ -62,11 +63,13 @@ def test_every_policy_has_a_dag_without_import_errors(tmp_path: Path) -> None:
     assert sorted(dags) == [f"clearhouse__{p}" for p in policies] + ["clearhouse_retention"]
     assert dags["clearhouse_retention"] == ["dispose"]
     assert dags["clearhouse__support_tickets"] == sorted(
-        ["prepare", "ingest", "detect", "minimise", "protect", "validate", "release"]
+        ["prepare", "ingest", "chunks", "detect", "minimise", "protect", "validate", "release"]
     )
     edges = bag["edges"]["clearhouse__support_tickets"]  # type: ignore[index]
     for a, b in [
         ("prepare", "ingest"),
+        ("ingest", "chunks"),
+        ("chunks", "detect"),
         ("ingest", "detect"),
         ("detect", "minimise"),
         ("minimise", "protect"),
@@ -74,6 +77,9 @@ def test_every_policy_has_a_dag_without_import_errors(tmp_path: Path) -> None:
         ("validate", "release"),
     ]:
         assert [a, b] in edges
+    # detect, minimise and protect are mapped over the chunks ingest plans (one task instance per chunk)
+    tasks = bag["tasks"]["clearhouse__support_tickets"]  # type: ignore[index]
+    assert sorted(t for t, info in tasks.items() if info["mapped"]) == ["detect", "minimise", "protect"]
 
 
 def test_invalid_extra_policy_is_skipped_not_fatal(tmp_path: Path) -> None:
@@ -107,7 +113,8 @@ def test_tasks_have_owner_retries_with_backoff_and_timeouts(tmp_path: Path) -> N
             continue
         assert t["retries"] == 2, task_id
         assert t["retry_delay"] == 30
-        assert t["backoff"] is True
+        # True on a plain task; a mapped task reports the same back-off as its multiplier, 2.0
+        assert t["backoff"] in (True, 2.0), task_id
         assert t["max_retry_delay"] == 600
     # the fail-closed gate never retries into a second release
     assert tasks["release"]["retries"] == 0

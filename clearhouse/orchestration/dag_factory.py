@@ -23,6 +23,7 @@ from clearhouse.policy import Policy, load_policy
 from clearhouse.runs import dag_id_for
 from clearhouse.settings import Settings, load_settings
 from clearhouse.types import STAGES
+from clearhouse.zones import CHUNKED_STAGES
 
 log = logging.getLogger("clearhouse.dags")
 
@@ -68,28 +69,50 @@ def _defaults(owner: str, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _run_stage(name: str, ref: dict[str, Any], chunk: int | None) -> dict[str, Any]:
+    from clearhouse.stages import runner  # noqa: PLC0415 - heavy (Presidio, spaCy, GX: seconds): imported in the task, not at DAG parse time
+    from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see above
+
+    make_private()  # whatever umask the worker was started with: data files are the owner's only
+    ctx = RunContext.from_ref(ref).for_chunk(chunk)
+    try:
+        return runner.run_stage(ctx, name).to_xcom()
+    except ClearhouseError as exc:
+        # Our messages name causes, never values; drop the chained library exception, whose text
+        # Airflow would print into the task log. The runner has quarantined the version (fail
+        # closed), so a retry could not clear it: fail without retrying.
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        raise AirflowFailException(
+            f"{StageError.__name__}: stage {name} failed with {type(exc).__name__}; details are kept in the "
+            "version's work zone (library messages may quote data)"
+        ) from None
+
+
 def _stage_task(name: str) -> Any:
+    """A task running one stage on the whole version."""
+
     @task(task_id=name)
     def run(ref: dict[str, Any]) -> dict[str, Any]:
-        from clearhouse.stages import runner  # noqa: PLC0415 - heavy (Presidio, spaCy, GX: seconds): imported in the task, not at DAG parse time
-        from clearhouse.stages.context import RunContext  # noqa: PLC0415 - see above
-
-        make_private()  # whatever umask the worker was started with: data files are the owner's only
-        ctx = RunContext.from_ref(ref)
-        try:
-            return runner.run_stage(ctx, name).to_xcom()
-        except ClearhouseError as exc:
-            # Our messages name causes, never values; drop the chained library exception, whose text
-            # Airflow would print into the task log. The runner has quarantined the version (fail
-            # closed), so a retry could not clear it: fail without retrying.
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
-        except Exception as exc:
-            raise AirflowFailException(
-                f"{StageError.__name__}: stage {name} failed with {type(exc).__name__}; details are kept in the "
-                "version's work zone (library messages may quote data)"
-            ) from None
+        return _run_stage(name, ref, None)
 
     return run
+
+
+def _chunk_task(name: str) -> Any:
+    """A task running one chunked stage on one chunk: mapped over the chunks ingest planned."""
+
+    @task(task_id=name)
+    def run(ref: dict[str, Any], chunk: int) -> dict[str, Any]:
+        return _run_stage(name, ref, chunk)
+
+    return run
+
+
+@task(task_id="chunks")
+def _chunk_indices(ingested: dict[str, Any]) -> list[int]:
+    """The chunk indices from ingest's reference (what the chunked stages are mapped over)."""
+    return [int(i) for i in ingested.get("chunks") or []]
 
 
 def build_dag(policy: Policy, policy_path: Path) -> DAG:
@@ -161,10 +184,18 @@ def build_dag(policy: Policy, policy_path: Path) -> DAG:
 
         ref = prepare()
         previous: Any = ref
+        chunks: Any = None
         for name in STAGES[:-1]:
-            current = _stage_task(name)(ref)
+            if name in CHUNKED_STAGES:
+                # one task instance per chunk (dynamic task mapping); each stage waits for every chunk
+                # of the previous one
+                current = _chunk_task(name).partial(ref=ref).expand(chunk=chunks)
+            else:
+                current = _stage_task(name)(ref)
             previous >> current
             previous = current
+            if name == "ingest":
+                chunks = _chunk_indices(current)
         previous >> release(ref)  # type: ignore[arg-type]  # an XComArg resolves to the dict at run time
     return dag
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from clearhouse.catalog import Catalog
-from clearhouse.errors import IngestError, PolicyError
+from clearhouse.errors import IngestError, PolicyError, StageError
 from clearhouse.files import make_private, read_json, write_json, write_text_atomically
 from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
@@ -18,6 +18,15 @@ from clearhouse.privacy.detection.profiles import available_profiles
 from clearhouse.privacy.minimise import validate_treatments
 from clearhouse.settings import Settings, load_settings
 from clearhouse.zones import VersionPaths, new_version_id
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of a version: row group ``index`` of the ingested table, rows ``start`` … ``start+rows``."""
+
+    index: int
+    start: int
+    rows: int
 
 
 @dataclass
@@ -32,6 +41,8 @@ class RunContext:
     run_id: str | None = None
     #: the OpenLineage run of the whole DAG run (UUIDv7 made at prepare); the stage runs' parent
     lineage_run_id: str | None = None
+    #: the chunk a chunked stage (detect, minimise, protect) works on; ``None`` for the whole version
+    chunk: int | None = None
 
     @property
     def dataset(self) -> str:
@@ -39,7 +50,30 @@ class RunContext:
 
     @cached_property
     def paths(self) -> VersionPaths:
-        return VersionPaths(self.settings, self.dataset, self.version)
+        return VersionPaths(self.settings, self.dataset, self.version, self.chunk)
+
+    @property
+    def chunk_rows(self) -> int:
+        """Rows per chunk: the policy's ``chunk_rows``, else the ``CLEARHOUSE_CHUNK_ROWS`` setting."""
+        return self.policy.chunk_rows or self.settings.chunk_rows
+
+    def for_chunk(self, chunk: int | None) -> RunContext:
+        """The same run, working on one chunk (``None``: the whole version)."""
+        return replace(self, chunk=chunk)
+
+    def chunks(self) -> list[Chunk]:
+        """The version's chunks, as ingest planned them."""
+        plan = read_json(self.paths.chunks_json)
+        return [Chunk(int(c["index"]), int(c["start"]), int(c["rows"])) for c in plan["chunks"]]
+
+    def current_chunk(self) -> Chunk:
+        """The chunk this context works on (:class:`StageError` outside a chunk)."""
+        if self.chunk is None:
+            raise StageError("a chunked stage ran without a chunk")
+        for c in self.chunks():
+            if c.index == self.chunk:
+                return c
+        raise StageError(f"chunk {self.chunk} is not in the version's chunk plan")
 
     @cached_property
     def catalog(self) -> Catalog:

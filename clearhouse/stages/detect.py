@@ -37,10 +37,19 @@ class DetectStageResult:
 
 
 def run(ctx: RunContext) -> DetectStageResult:
-    result = detect_table(ctx.paths.ingested, ctx.policy, text_detector(ctx), out_dir=ctx.paths.work)
+    """Detect over one chunk (its spans and findings go to the chunk's folder; the gate's task merges
+    the chunks' findings for the catalog and the report)."""
+    chunk = ctx.current_chunk()
+    result = detect_table(
+        ctx.paths.ingested,
+        ctx.policy,
+        text_detector(ctx),
+        out_dir=ctx.paths.chunk_dir(chunk.index),
+        row_groups=[chunk.index],
+        first_row=chunk.start,
+    )
     ctx.write_stage("detect", result.to_dict())
     found = {f.column: {e: s.count for e, s in f.entities.items()} for f in result.findings}
-    ctx.catalog.update(ctx.dataset, ctx.version, info={"pii_found": found})
     if result.blocking:
         raise DetectionError("; ".join(result.blocking))
     return DetectStageResult(found)

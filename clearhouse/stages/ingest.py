@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clearhouse.errors import IngestError
-from clearhouse.files import atomic_path
+from clearhouse.files import atomic_path, write_json
 from clearhouse.policy import Policy
-from clearhouse.readers import CHUNK, read_batches
+from clearhouse.privacy.risk import DuplicateCounter
+from clearhouse.readers import BATCH_ROWS, CHUNK, open_parquet, read_batches
 from clearhouse.stages.context import RunContext
 
 
@@ -105,8 +106,49 @@ def check_columns(found: list[str], policy: Policy, origin: str) -> tuple[list[s
     return declared, undeclared
 
 
-def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -> IngestResult:
-    """Land ``source`` and convert it to ``work_dir/ingested.parquet``, checking it against the policy."""
+class _ChunkedWriter:
+    """Writes record batches to Parquet in row groups of exactly ``chunk_rows`` rows (the last may be
+    shorter): each row group is one chunk of the version, read on its own by a mapped task."""
+
+    def __init__(self, path: Path, schema: pa.Schema, chunk_rows: int) -> None:
+        self.writer = pq.ParquetWriter(path, schema)
+        self.schema = schema
+        self.chunk_rows = chunk_rows
+        self.pending: list[pa.RecordBatch] = []
+        self.held = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.pending.append(batch)
+        self.held += batch.num_rows
+        while self.held >= self.chunk_rows:
+            table = pa.Table.from_batches(self.pending, schema=self.schema)
+            self.writer.write_table(table.slice(0, self.chunk_rows), row_group_size=self.chunk_rows)
+            rest = table.slice(self.chunk_rows)
+            self.pending, self.held = rest.to_batches(), rest.num_rows
+
+    def close(self) -> None:
+        if self.held:
+            table = pa.Table.from_batches(self.pending, schema=self.schema)
+            self.writer.write_table(table, row_group_size=self.chunk_rows)
+        self.writer.close()
+
+
+def chunk_plan(ingested: Path) -> list[dict[str, int]]:
+    """The version's chunks: one per row group of ``ingested``, with its first row and its rows."""
+    meta = pq.ParquetFile(ingested).metadata
+    plan, start = [], 0
+    for i in range(meta.num_row_groups):
+        rows = meta.row_group(i).num_rows
+        plan.append({"index": i, "start": start, "rows": rows})
+        start += rows
+    return plan
+
+
+def ingest(
+    source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path, chunk_rows: int = 50_000
+) -> IngestResult:
+    """Land ``source`` and convert it to ``work_dir/ingested.parquet`` in chunks of ``chunk_rows`` rows
+    (one row group each), checking it against the policy."""
     fmt = policy.source.resolved_format(source)
     try:
         codecs.lookup(policy.source.encoding)
@@ -116,7 +158,7 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
     work_dir.mkdir(parents=True, exist_ok=True)
     out = work_dir / "ingested.parquet"
     rows = 0
-    writer: pq.ParquetWriter | None = None
+    writer: _ChunkedWriter | None = None
     keep: list[str] = []
     dropped: list[str] = []
     try:
@@ -130,9 +172,9 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
             if writer is None:
                 keep, dropped = check_columns(batch.schema.names, policy, source.name)
                 schema = pa.schema([batch.schema.field(c) for c in keep])
-                writer = pq.ParquetWriter(out, schema)
+                writer = _ChunkedWriter(out, schema, chunk_rows)
             selected = batch.select(keep)
-            writer.write_batch(selected)
+            writer.write(selected)
             rows += selected.num_rows
     except UnicodeDecodeError as exc:
         raise IngestError(f"{source.name}: not valid {policy.source.encoding} (byte {exc.start})") from None
@@ -142,11 +184,18 @@ def ingest(source: Path, policy: Policy, *, landing_dir: Path, work_dir: Path) -
     if writer is None or rows == 0:
         out.unlink(missing_ok=True)
         raise IngestError(f"{source.name}: no data rows")
-    if policy.row_id:
-        ids = pq.read_table(out, columns=[policy.row_id]).column(0)
-        if ids.null_count or len(ids.unique()) != rows:
-            raise IngestError(f"{source.name}: row_id column {policy.row_id!r} must be unique and non-empty")
+    if policy.row_id and not _row_ids_unique(out, policy.row_id, rows, work_dir):
+        raise IngestError(f"{source.name}: row_id column {policy.row_id!r} must be unique and non-empty")
     return IngestResult(sha, size, landing_path, out, rows, keep, dropped)
+
+
+def _row_ids_unique(path: Path, column: str, rows: int, work_dir: Path) -> bool:
+    """Whether ``column`` has no nulls and no repeated value, read batch by batch (bounded memory)."""
+    counter = DuplicateCounter(rows, work_dir=work_dir)
+    for batch in open_parquet(path).iter_batches(batch_size=BATCH_ROWS * 5, columns=[column]):
+        counter.add(batch.column(0))
+    _distinct, repeated = counter.finish()
+    return counter.nulls == 0 and repeated == 0
 
 
 def make_read_only_copy(src: Path, dst: Path) -> None:
@@ -160,9 +209,24 @@ INPUTS = ("source",)
 OUTPUTS = ("ingested",)
 
 
-def run(ctx: RunContext) -> IngestResult:
+@dataclass(frozen=True)
+class IngestStageResult:
+    """The ingest result and the chunks the next stages map over (indices: a small XCom)."""
+
+    result: IngestResult
+    chunks: list[int]
+
+    def to_xcom(self) -> dict[str, object]:
+        return {**self.result.to_xcom(), "chunks": self.chunks}
+
+
+def run(ctx: RunContext) -> IngestStageResult:
     """Stage 1: land a read-only copy of the collected file and convert it to Parquet."""
-    result = ingest(ctx.source, ctx.policy, landing_dir=ctx.paths.landing, work_dir=ctx.paths.work)
+    result = ingest(
+        ctx.source, ctx.policy, landing_dir=ctx.paths.landing, work_dir=ctx.paths.work, chunk_rows=ctx.chunk_rows
+    )
+    chunks = chunk_plan(result.ingested_path)
+    write_json(ctx.paths.chunks_json, {"chunk_rows": ctx.chunk_rows, "chunks": chunks})
     ctx.catalog.update(
         ctx.dataset,
         ctx.version,
@@ -170,5 +234,5 @@ def run(ctx: RunContext) -> IngestResult:
         rows_in=result.rows,
         info={"dropped_undeclared": result.dropped_undeclared},
     )
-    ctx.write_stage("ingest", result.to_ref())
-    return result
+    ctx.write_stage("ingest", {**result.to_ref(), "chunks": len(chunks)})
+    return IngestStageResult(result, [c["index"] for c in chunks])

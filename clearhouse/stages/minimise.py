@@ -28,8 +28,14 @@ def run(ctx: RunContext) -> MinimiseStageResult:
     detect = ctx.read_stage("detect")
     spans = Path(detect["spans_path"]) if detect.get("spans_path") else None
     rescan = text_detector(ctx) if ctx.policy.detection.rescan_redacted else None
+    chunk = ctx.current_chunk()
     result = minimise_table(
-        ctx.paths.ingested, ctx.policy, spans_path=spans, out_path=ctx.paths.minimised, rescan=rescan
+        ctx.paths.ingested,
+        ctx.policy,
+        spans_path=spans,
+        out_path=ctx.paths.minimised,
+        rescan=rescan,
+        row_groups=[chunk.index],
     )
     ctx.write_stage("minimise", result.to_dict())
     return MinimiseStageResult(result.rows, list(result.dropped), result.spans_redacted)

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from clearhouse.privacy.crypto.configured import provider_for
 from clearhouse.privacy.crypto.protect import protect_table
+from clearhouse.readers import open_parquet
 from clearhouse.stages.context import RunContext
 
 INPUTS = ("minimised",)
@@ -33,17 +34,20 @@ class ProtectStageResult:
         return {"rows": self.rows, "columns": [c["column"] for c in self.columns]}
 
 
-def protect_file(ctx: RunContext, source: Path, target: Path, *, batch_rows: int = 50_000) -> ProtectStageResult:
-    """Encrypt / pseudonymise the policy's columns of one version, batch by batch (flat memory).
+def protect_file(
+    ctx: RunContext, source: Path, target: Path, *, batch_rows: int = 50_000, first_row: int = 0
+) -> ProtectStageResult:
+    """Encrypt / pseudonymise the policy's columns of one version (or one chunk of it, whose first row
+    is ``first_row``), batch by batch (flat memory).
 
     Row identity for the AEAD associated data is the row's index in the whole version (or the row id),
-    so batches pass their offset."""
+    so batches pass their offset: a chunked version encrypts exactly as an unchunked one."""
     provider = provider_for(ctx.settings)
     columns: dict[str, dict[str, Any]] = {}
-    offset = 0
+    offset = first_row
     writer: pq.ParquetWriter | None = None
     try:
-        for batch in pq.ParquetFile(source).iter_batches(batch_size=batch_rows):
+        for batch in open_parquet(source).iter_batches(batch_size=batch_rows):
             table = pa.Table.from_batches([batch])
             protected, result = protect_table(
                 table, ctx.policy, provider, dataset=ctx.dataset, version=ctx.version, row_offset=offset
@@ -59,10 +63,11 @@ def protect_file(ctx: RunContext, source: Path, target: Path, *, batch_rows: int
     finally:
         if writer is not None:
             writer.close()
-    return ProtectStageResult(ctx.dataset, ctx.version, offset, list(columns.values()))
+    return ProtectStageResult(ctx.dataset, ctx.version, offset - first_row, list(columns.values()))
 
 
 def run(ctx: RunContext) -> ProtectStageResult:
-    result = protect_file(ctx, ctx.paths.minimised, ctx.paths.protected)
+    chunk = ctx.current_chunk()
+    result = protect_file(ctx, ctx.paths.minimised, ctx.paths.protected, first_row=chunk.start)
     ctx.write_stage("protect", result.to_dict())
     return result

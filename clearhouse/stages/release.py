@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -20,6 +21,7 @@ from clearhouse.errors import ClearhouseError
 from clearhouse.files import sha256_file, write_json
 from clearhouse.governance.gates import requirements, review_plan
 from clearhouse.governance.record import ledger_for, signer_for
+from clearhouse.readers import open_parquet
 from clearhouse.stages.context import RunContext
 
 INPUTS = ("protected",)
@@ -35,6 +37,20 @@ class ReleaseStageResult:
         return {"state": self.state, "rows": self.rows} if self.rows is not None else {"state": self.state}
 
 
+def copy_release_files(source: Path, parquet: Path, csv: Path, *, batch_rows: int = 50_000) -> tuple[int, pa.Schema]:
+    """Write ``source`` (Parquet) as the release's Parquet and CSV files, batch by batch (flat memory);
+    returns (rows, schema)."""
+    pf = open_parquet(source)
+    schema = pf.schema_arrow
+    rows = 0
+    with pq.ParquetWriter(parquet, schema) as pw, pacsv.CSVWriter(csv, schema) as cw:
+        for batch in pf.iter_batches(batch_size=batch_rows):
+            pw.write_batch(batch)
+            cw.write_batch(batch)
+            rows += batch.num_rows
+    return rows, schema
+
+
 def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     """Write the release files (Parquet, CSV, manifest with SHA-256 digests), read-only."""
     if target.exists():
@@ -44,21 +60,21 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    table = pq.read_table(ctx.paths.protected)
-    pq.write_table(table, tmp / "data.parquet")
-    pacsv.write_csv(table, tmp / "data.csv")
+    rows, schema = copy_release_files(ctx.paths.protected, tmp / "data.parquet", tmp / "data.csv")
     files = {name: sha256_file(tmp / name) for name in ("data.parquet", "data.csv")}
     info = ctx.catalog.get(ctx.dataset, ctx.version)
     signer = signer_for(ctx.settings)
     manifest = {
         "dataset": ctx.dataset,
         "version": ctx.version,
-        "rows": table.num_rows,
-        "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
+        "rows": rows,
+        "columns": [{"name": f.name, "type": str(f.type)} for f in schema],
         "files": files,
         # what labelers receive when they pull (the policy's choice when this version was cleared)
         "labeler_columns": [c for c in ctx.policy.labeler_columns() if c in table.column_names],
         "raw_sha256": info.raw_sha256,
+        # the chunks the version was cleared in (one mapped task each): rows and protected-table digests
+        "chunks": ctx.read_stage("validate").get("chunks"),
         "policy": {"id": ctx.policy.id, "purpose": ctx.policy.purpose, "ethics_risk": ctx.policy.ethics_risk.value},
         # what an auditor needs to check this release against the ledger, without the keyring
         "ledger": {

@@ -7,6 +7,7 @@ itself: it raises, and the runner records the reason and quarantines (fail close
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -23,8 +24,10 @@ from clearhouse.governance.record import artifact_digests, ledger_for, record
 from clearhouse.lineage.emitter import TaskRun
 from clearhouse.lineage.stage_runs import dag_run_event, export_version_events, stage_run
 from clearhouse.stages import detect, ingest, minimise, protect, release, validate
+from clearhouse.stages.chunks import chunk_outputs, concatenate
 from clearhouse.stages.context import RunContext, version_lineage
 from clearhouse.types import STAGES, StageResult
+from clearhouse.zones import CHUNKED_STAGES
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +99,13 @@ def _stage_files(ctx: RunContext, name: str) -> list[Path]:
     files.append(paths.stage_json(name))
     if name == "ingest" and paths.landing.exists():
         files += sorted(paths.landing.glob("raw.*"))
+        files.append(paths.chunks_json)
     if name == "detect" and (spans := ctx.read_stage("detect").get("spans_path")):
         files.append(Path(spans))
     if name == "validate":
+        # the chunks merged: the version's protected table and stage results (each chunk's own files
+        # are in the ledger entries of its detect, minimise and protect tasks)
+        files += [paths.protected, *(paths.stage_json(s) for s in CHUNKED_STAGES)]
         files.append(paths.reports / "privacy_report.html")
     return files
 
@@ -132,10 +139,16 @@ def _keep_traceback(path: Path, exc: BaseException) -> None:
 
 
 def run_stage(ctx: RunContext, name: str) -> StageResult:
-    """Run one of the stages before ``release`` (the DAG's stage tasks call this)."""
+    """Run one of the stages before ``release`` (the DAG's stage tasks call this): a chunked stage
+    (detect, minimise, protect) on the context's chunk, any other on the whole version."""
     make_private()
     if name not in REGISTRY or name == "release":
         raise ClearhouseError(f"unknown stage {name!r}; stages are {', '.join(STAGES[:-1])} (then finish)")
+    if (name in CHUNKED_STAGES) != (ctx.chunk is not None):
+        raise ClearhouseError(
+            f"stage {name} runs {'per chunk' if name in CHUNKED_STAGES else 'on the whole version'}; "
+            f"got chunk {ctx.chunk}"
+        )
     if (rerun := _rerun_of_finished(ctx, name)) is not None:
         return rerun
     with guarded(ctx, name):
@@ -148,6 +161,7 @@ def run_stage(ctx: RunContext, name: str) -> StageResult:
             version=ctx.version,
             payload={
                 "stage": name,
+                **({"chunk": ctx.chunk} if ctx.chunk is not None else {}),
                 "status": "ok",
                 "artifacts": artifact_digests(ctx.settings, _stage_files(ctx, name)),
                 "result": result.to_xcom(),
@@ -255,14 +269,22 @@ def quarantine(ctx: RunContext) -> None:
     # Keep only protected output for the officer to inspect; raw stays in landing, work stays in work.
     if ctx.paths.protected.exists():
         shutil.copyfile(ctx.paths.protected, q / "data.parquet")
+    elif ctx.paths.chunks_json.exists():
+        # every chunk protected but the merge never ran: the officer still gets the table
+        with contextlib.suppress(ClearhouseError):
+            concatenate(chunk_outputs(ctx), q / "data.parquet")
 
 
 def run_all(ctx: RunContext) -> str:
     """Run every stage in this process, then the final gate; return the version's state."""
-    for name in STAGES[:-1]:
-        try:
-            run_stage(ctx, name)
-        except ClearhouseError:
-            break
+    try:
+        for name in STAGES[:-1]:
+            if name in CHUNKED_STAGES:
+                for chunk in ctx.chunks():
+                    run_stage(ctx.for_chunk(chunk.index), name)
+            else:
+                run_stage(ctx, name)
+    except ClearhouseError:
+        pass
     finish(ctx)
     return ctx.catalog.get(ctx.dataset, ctx.version).state

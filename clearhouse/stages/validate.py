@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from clearhouse.errors import ValidationGateError
 from clearhouse.governance.report import write_report
 from clearhouse.privacy.minimise import PlaceholderAwareDetector
+from clearhouse.stages.chunks import merge_chunks
 from clearhouse.stages.context import RunContext
 from clearhouse.stages.detect import text_detector
-from clearhouse.validation.gate import validate_version
+from clearhouse.validation.gate import validate_files
 
 INPUTS = ("protected",)
 OUTPUTS: tuple[str, ...] = ()
@@ -29,17 +28,19 @@ class ValidateStageResult:
 
 
 def run(ctx: RunContext) -> ValidateStageResult:
-    cleared = pq.read_table(ctx.paths.protected)
-    raw = pq.read_table(ctx.paths.ingested)
-    outcome = validate_version(
-        cleared,
+    # the chunks' protected tables become the version's (in row order) before anything is judged
+    chunks = merge_chunks(ctx)
+    # streamed: memory stays flat whatever the rows (GX sees a sample; verdicts come from aggregates)
+    outcome = validate_files(
+        ctx.paths.protected,
         ctx.policy,
         dataset=ctx.dataset,
         version=ctx.version,
         suites_dir=ctx.settings.suites_dir,
         reports_dir=ctx.settings.reports_dir,
-        raw=raw,
+        raw=ctx.paths.ingested,
         detector=PlaceholderAwareDetector(text_detector(ctx)),
+        work_dir=ctx.paths.work,
     )
     payload = {
         "passed": outcome.passed,
@@ -50,6 +51,7 @@ def run(ctx: RunContext) -> ValidateStageResult:
         "checks": list(outcome.checks),
         "metrics_before": outcome.metrics_before,
         "metrics_after": outcome.metrics_after,
+        "chunks": chunks,
     }
     ctx.write_stage("validate", payload)
     # the report also shows the assessment's sign-off and the review the version will need

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from clearhouse.policy import Policy, Role, Treatment
 from clearhouse.privacy.detection.columns import ColumnProfiler
 from clearhouse.privacy.detection.types import ColumnFindings, TextDetector
+from clearhouse.readers import open_parquet
 
 #: entity types that must not appear in a column declared clean (feature/label kept as is)
 BLOCKING_ENTITIES = frozenset({
@@ -76,9 +77,13 @@ def _text_columns(policy: Policy) -> list[str]:
 
 
 def detect_table(ingested: Path, policy: Policy, detector: TextDetector, *, out_dir: Path,
-                 batch_rows: int = 16_384) -> DetectionResult:
-    """Run detection over ``ingested`` (Parquet) as the policy directs, in one streamed pass."""
-    pf = pq.ParquetFile(ingested)
+                 batch_rows: int = 16_384, row_groups: list[int] | None = None,
+                 first_row: int = 0) -> DetectionResult:
+    """Run detection over ``ingested`` (Parquet) as the policy directs, in one streamed pass.
+
+    With ``row_groups``, only those row groups (one chunk of the version, whose first row in the whole
+    table is ``first_row``) are read; span rows are then counted from the chunk's first row."""
+    pf = open_parquet(ingested)
     present = set(pf.schema_arrow.names)
     text_columns = [c for c in _text_columns(policy) if c in present]
     structured = [c for c in policy.columns
@@ -96,12 +101,13 @@ def detect_table(ingested: Path, policy: Policy, detector: TextDetector, *, out_
         writer = pq.ParquetWriter(spans_path, SPANS_SCHEMA)
     offset = 0
     try:
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=structured + text_columns):
-            if not sample or offset < sample:
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=structured + text_columns, row_groups=row_groups):
+            at = first_row + offset  # row of the whole table: column_sample profiles the table's first rows
+            if not sample or at < sample:
                 for column in structured:
                     values = batch.column(column)
                     if sample:
-                        values = values.slice(0, sample - offset)
+                        values = values.slice(0, sample - at)
                     profilers[column].add(values)
             for column in text_columns:
                 _scan_text_batch(batch.column(column).to_pylist(), column, offset, detector=detector,

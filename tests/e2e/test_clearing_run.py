@@ -73,6 +73,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "CLEARHOUSE_HOME": str(home),
             "CLEARHOUSE_SUITES": str(home / "suites"),
             "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY,
+            # three chunks: detect, minimise and protect run as three mapped task instances each
+            "CLEARHOUSE_CHUNK_ROWS": "700",
         }
     )
     env.pop("CLEARHOUSE_DB_URL", None)
@@ -107,6 +109,12 @@ def test_run_clears_the_version(run: Run) -> None:
     assert [s["state"] for s in status] == ["cleared"]
     log = next((run.home / "runs").glob("*.log")).read_text()
     assert "Failed to import plugin" not in log and "[error" not in log
+    version = status[0]["version"]
+    manifest = json.loads((run.home / "zones" / "cleared" / "support_tickets" / version / "manifest.json").read_text())
+    assert [c["rows"] for c in manifest["chunks"]["chunks"]] == [700, 700, 600]
+    for stage in ("detect", "minimise", "protect"):
+        assert len(list((run.home / "zones" / "work" / "support_tickets" / version / "chunks").glob(
+            f"*/{stage}.json"))) == 3
 
 
 def test_everything_under_the_state_directory_is_private(run: Run) -> None:

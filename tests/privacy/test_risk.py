@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from clearhouse.privacy import risk
 from clearhouse.privacy.risk import balance, k_anonymity, l_diversity, l_diversity_profile, parity, representation
 
 PEOPLE = pd.DataFrame(
@@ -125,3 +126,45 @@ def test_parity_excludes_nulls_and_small_groups() -> None:
     # b has one row: below min_group_size, left out of the ratio
     assert result.disparate_impact == 1.0
     assert parity(df, "group", "label", 1).disparate_impact == 0.0
+
+
+# ------------------------------------------------------------------- streamed aggregates (same results)
+
+_ROWS = pd.DataFrame(
+    {
+        "gender": ["f", "m", None, "f", "m", "f", None, "x", "f", "m"] * 7,
+        "age": ["<30", "30-49", "30-49", None, "<30", "65+", "<30", "<30", "30-49", "65+"] * 7,
+        "label": ["a", "b", "a", None, "c", "a", "b", "b", "a", "c"] * 7,
+        "score": [1.0, float("nan"), 2.0, 1.0, 2.0, 3.0, 1.0, float("nan"), 2.0, 1.0] * 7,
+    }
+)
+
+
+def _streamed(columns: list[str], batch: int) -> risk.JointCounts:
+    counts = risk.JointCounts(columns)
+    for start in range(0, len(_ROWS), batch):
+        counts.add(pa.Table.from_pandas(_ROWS.iloc[start : start + batch], preserve_index=False))
+    return counts
+
+
+@pytest.mark.parametrize("batch", [1, 7, 70])
+def test_streamed_aggregates_equal_the_whole_table_metrics(batch: int) -> None:
+    for qis in (["gender"], ["gender", "age"], ["age", "score"]):
+        assert risk.k_anonymity_of(_streamed(qis, batch)) == risk.k_anonymity(_ROWS, qis)
+        for sensitive in ("label", "score", qis[0]):
+            cols = qis if sensitive in qis else [*qis, sensitive]
+            assert risk.l_diversity_of(_streamed(cols, batch), qis, sensitive) == risk.l_diversity_profile(
+                _ROWS, qis, sensitive
+            )
+    for column in ("gender", "label", "score"):
+        assert risk.distribution_of(_streamed([column], batch)) == risk.balance(_ROWS, column)
+    for fav, size in (("a", 1), ("b", 10)):
+        assert risk.parity_of(_streamed(["gender", "label"], batch), fav, min_group_size=size) == risk.parity(
+            _ROWS, "gender", "label", fav, min_group_size=size
+        )
+
+
+def test_joint_counts_stop_past_their_cap() -> None:
+    counts = risk.JointCounts(["age"], cap=3)
+    counts.add(_ROWS)
+    assert counts.overflowed and counts.distinct is None and counts.rows == len(_ROWS)
