@@ -63,6 +63,9 @@ _CHUNK = 256
 _CHUNK_CHARS = 100_000
 
 
+#: Presidio's default flags for ``allow_list_match: regex``
+_ALLOW_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
+
 _ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "ZIP_CODE", "LOCATION"})
 _JOINER = re.compile(r"[\s,>]{0,4}")
 
@@ -243,9 +246,11 @@ class PresidioTextDetector:
         #: the score a result needs: the policy's, else the analyzer configuration's default
         self.threshold = cfg.threshold if "threshold" in cfg.model_fields_set or found.threshold is None \
             else float(found.threshold)
-        self.allow = list(cfg.allow_list)
-        self._allow_re = re.compile("|".join(a for a in self.allow if a), re.DOTALL | re.MULTILINE | re.IGNORECASE) \
-            if cfg.allow_list_match == "regex" and any(self.allow) else None
+        # Presidio's allow-list semantics (``exact``: the text as written; ``regex``: searched, any case),
+        # applied by the analyzer to its results and here to names found by propagation
+        self.allow = frozenset(cfg.allow_list) if cfg.allow_list_match == "exact" else frozenset()
+        self._allow_re = re.compile("|".join(a for a in cfg.allow_list if a), _ALLOW_FLAGS) \
+            if cfg.allow_list_match == "regex" and any(cfg.allow_list) else None
         self.declared = frozenset(spec.entity for spec in cfg.recognizers)
         named = getattr(cfg, "profile", None)
         wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
@@ -309,7 +314,7 @@ class PresidioTextDetector:
             kept = [c for c in kept if c.entity_type in self.declared
                     or not any(d.start <= c.start and c.end <= d.end for d in declared)]
         if self.entities is None or "PERSON" in self.entities:
-            kept += [c for c in propagate_names(text, kept) if not self.allow or not self._allowed(text[c.start:c.end])]
+            kept += [c for c in propagate_names(text, kept) if not self._allowed(text[c.start:c.end])]
         strong = [c for c in kept if c.entity_type in _STRONG and c.validated]
         if strong:
             # Presidio's known false positives: NHS/bank/licence patterns on phone and card numbers

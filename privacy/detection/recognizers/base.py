@@ -97,10 +97,13 @@ def result_of(cand: Candidate, recognizer: EntityRecognizer) -> RecognizerResult
 
 
 def candidate_of(result: RecognizerResult) -> Candidate:
-    """The candidate a Presidio result stands for (any recognizer's: validated when a validator
-    confirmed it or it scored 1.0)."""
+    """The candidate a Presidio result stands for: validated as its recognizer said, or — for any other
+    recognizer — when a validator confirmed it or it scored 1.0."""
     meta = result.recognition_metadata or {}
-    validated = bool(meta.get(VALIDATED_KEY)) or bool(meta.get("validation_result")) or result.score >= 1.0
+    if VALIDATED_KEY in meta:  # (set by the recognizer before any context boost)
+        validated = bool(meta[VALIDATED_KEY])
+    else:
+        validated = bool(meta.get("validation_result")) or result.score >= 1.0
     return Candidate(result.start, result.end, result.entity_type, float(result.score), validated=validated)
 
 
