@@ -13,10 +13,19 @@ import os
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clearhouse.errors import PolicyError
 from clearhouse.readers import FORMAT_BY_SUFFIX
@@ -151,6 +160,77 @@ class RecognizerSpec(_Strict):
         return self
 
 
+class PresidioRecognizerSpec(BaseModel):
+    """A recognizer written in Presidio's recognizer YAML (``name``, ``supported_entity``,
+    ``supported_language``, ``patterns: [{name, regex, score}]``, ``context``, ``deny_list``,
+    ``deny_list_score``, ``score_thresholds``…), validated by Presidio's own model
+    (``CustomRecognizerConfig``) and built with ``PatternRecognizer.from_dict`` — so a file that works
+    with Presidio works here, and an entry Presidio would refuse is refused at load."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = Field(min_length=1)
+    supported_entity: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _presidio(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kind = data.get("type", "custom")
+        if kind != "custom":
+            raise ValueError(f"type {kind!r}: a policy declares custom recognizers (patterns or a deny_list); "
+                             "Presidio's predefined recognizers go in an analyzer configuration file "
+                             "(detection.analyzer_config)")
+        # (heavy: only when a policy has a Presidio-format recognizer)
+        from presidio_analyzer import PatternRecognizer  # noqa: PLC0415 - heavy, see above
+        from presidio_analyzer.input_validation.yaml_recognizer_models import (  # noqa: PLC0415 - heavy
+            CustomRecognizerConfig,
+        )
+
+        unknown = sorted(set(data) - set(CustomRecognizerConfig.model_fields))
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)} in a Presidio recognizer; allowed: "
+                             f"{', '.join(sorted(CustomRecognizerConfig.model_fields))}")
+        try:
+            checked = CustomRecognizerConfig.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from exc
+        try:
+            PatternRecognizer.from_dict(presidio_recognizer_dict(data, checked.supported_language or "en"))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"Presidio cannot build this recognizer: {exc}") from exc
+        return data
+
+    @property
+    def entity(self) -> str:
+        """The entity type it reports."""
+        return self.supported_entity
+
+
+def presidio_recognizer_dict(data: dict[str, Any], language: str) -> dict[str, Any]:
+    """The keyword arguments ``PatternRecognizer.from_dict`` takes for one Presidio YAML entry."""
+    conf = {k: v for k, v in data.items() if k not in {"enabled", "type", "class_name", "score_thresholds",
+                                                       "supported_languages"} and v is not None}
+    conf.setdefault("supported_language", language)
+    return conf
+
+
+def _recognizer_format(value: Any) -> str:
+    if isinstance(value, BaseModel):  # (serialising: the value is already a model)
+        return "presidio" if isinstance(value, PresidioRecognizerSpec) else "clearhouse"
+    if isinstance(value, dict) and "entity" not in value and ("supported_entity" in value or "name" in value):
+        return "presidio"
+    return "clearhouse"
+
+
+_FORMAT_TAGS = frozenset({"presidio", "clearhouse"})
+#: a ``detection.recognizers`` entry: Clearhouse's short form (``entity``) or Presidio's YAML
+AnyRecognizerSpec = Annotated[
+    Annotated[RecognizerSpec, Tag("clearhouse")] | Annotated[PresidioRecognizerSpec, Tag("presidio")],
+    Discriminator(_recognizer_format),
+]
+
+
 class Detection(_Strict):
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     #: entity types to look for; empty means every supported type
@@ -158,8 +238,15 @@ class Detection(_Strict):
     #: countries whose national identifiers apply (ISO 3166 alpha-2), e.g. [US], [GB]
     countries: list[str] = Field(default_factory=lambda: ["US"])
     language: str = "en"
+    #: words that are never reported (Presidio's ``allow_list``); ``exact`` compares the matched text as
+    #: written, ``regex`` treats each entry as a regular expression searched in it (case-insensitive)
     allow_list: list[str] = Field(default_factory=list)
-    recognizers: list[RecognizerSpec] = Field(default_factory=list)
+    allow_list_match: Literal["exact", "regex"] = "exact"
+    recognizers: list[AnyRecognizerSpec] = Field(default_factory=list)
+    #: a Presidio analyzer configuration file (``AnalyzerEngineProvider`` format), relative to the policy
+    #: file: its recognizers, context settings and score threshold join detection (the spaCy model
+    #: stays Clearhouse's); resolved to an absolute path by :func:`load_policy`
+    analyzer_config: str | None = None
     #: rows sampled per structured column for classification; 0 means every row
     column_sample: int = Field(default=0, ge=0)
     #: opt-in domain vocabularies (``privacy/detection/profiles/<name>.txt``), e.g. ``clinical``: a
@@ -174,6 +261,21 @@ class Detection(_Strict):
     @classmethod
     def _profiles(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _allow_regexes(self) -> Detection:
+        if self.allow_list_match == "regex":
+            for entry in self.allow_list:
+                try:
+                    re.compile(entry)
+                except re.error as exc:
+                    raise ValueError(f"allow_list entry {entry!r} is not a regular expression: {exc}") from exc
+        for spec in self.recognizers:
+            lang = getattr(spec, "model_extra", None) and (spec.model_extra or {}).get("supported_language")
+            if lang and lang != self.language:
+                raise ValueError(f"recognizer {spec.name!r} is for language {lang!r} but detection.language "  # type: ignore[union-attr]
+                                 f"is {self.language!r}")
+        return self
 
     @field_validator("countries")
     @classmethod
@@ -553,8 +655,82 @@ def _refuse_aliases(text: str, origin: str) -> None:
         return  # reported with its line by the parser below
 
 
-def parse_policy(text: str, origin: str = "<policy>") -> Policy:
-    """Parse and validate policy YAML. Raises :class:`PolicyError` naming field and line."""
+#: an analyzer configuration is a page of YAML too
+MAX_ANALYZER_CONFIG_BYTES = 1 << 20
+
+
+def resolve_analyzer_config(raw: str, base: Path, origin: str) -> Path:
+    """The analyzer configuration file ``raw`` names, relative to the policy's folder ``base``: a
+    relative path to an existing regular file inside that folder (no absolute paths, no ``..`` or
+    symbolic link out of it, at most 1 MiB). Anything else raises :class:`PolicyError`."""
+    where = f"{origin}: detection.analyzer_config"
+    rel = Path(raw)
+    if rel.is_absolute() or raw.startswith("~") or "$" in raw:
+        raise PolicyError(f"{where}: {raw!r} must be a path relative to the policy file's folder")
+    root = base.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise PolicyError(f"{where}: {raw!r} points outside the policy file's folder")
+    if not path.is_file():
+        raise PolicyError(f"{where}: {raw!r} is not a file (looked for {path})")
+    if path.stat().st_size > MAX_ANALYZER_CONFIG_BYTES:
+        raise PolicyError(f"{where}: {raw!r} is larger than {MAX_ANALYZER_CONFIG_BYTES // 1024} KiB")
+    return path
+
+
+def read_analyzer_config(path: Path, origin: str = "detection.analyzer_config") -> dict[str, Any]:
+    """The analyzer configuration at ``path``, validated by Presidio's ``ConfigurationValidator``
+    (unknown keys, languages, thresholds, the recognizer registry entries, the enhancer settings).
+    Raises :class:`PolicyError` naming the file and what Presidio found wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{origin}: cannot read {path}: {type(exc).__name__}") from exc
+    _refuse_aliases(text, str(path))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise PolicyError(f"{path}:{where}: {getattr(exc, 'problem', None) or 'invalid YAML'}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: an analyzer configuration must be a YAML mapping")
+    from presidio_analyzer.input_validation import ConfigurationValidator  # noqa: PLC0415 - heavy (Presidio)
+
+    try:
+        ConfigurationValidator.validate_analyzer_configuration(data)
+    except (ValueError, TypeError) as exc:
+        cause = exc.__cause__
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in cause.errors()) if isinstance(cause, ValidationError) else str(exc)
+        raise PolicyError(f"{path}: invalid Presidio analyzer configuration: {detail}") from exc
+    return data
+
+
+def parse_policy(text: str, origin: str = "<policy>", base: Path | None = None) -> Policy:
+    """Parse and validate policy YAML. Raises :class:`PolicyError` naming field and line.
+
+    ``base`` is the policy file's folder: ``detection.analyzer_config`` is resolved against it (and
+    refused without it)."""
+    policy = _parse(text, origin)
+    raw = policy.detection.analyzer_config
+    if raw is None:
+        return policy
+    if base is None:
+        raise PolicyError(f"{origin}: detection.analyzer_config needs the policy to be read from a file "
+                          "(the path is relative to it)")
+    path = resolve_analyzer_config(raw, base, origin)
+    data = read_analyzer_config(path)
+    languages = data.get("supported_languages") or ["en"]
+    if policy.detection.language not in languages:
+        raise PolicyError(f"{path}: supported_languages {languages} does not include the policy's "
+                          f"detection.language {policy.detection.language!r}")
+    detection = policy.detection.model_copy(update={"analyzer_config": str(path)})
+    return policy.model_copy(update={"detection": detection})
+
+
+def _parse(text: str, origin: str) -> Policy:
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise PolicyError(f"{origin}: policy is larger than {MAX_POLICY_BYTES // 1024} KiB")
     _refuse_aliases(text, origin)
@@ -575,7 +751,11 @@ def parse_policy(text: str, origin: str = "<policy>") -> Policy:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and "[" in part))
+            raw_loc = err["loc"]
+            # (pydantic names union members in the location: "[...]" parts and the recognizer format tags)
+            loc = tuple(part for i, part in enumerate(raw_loc)
+                        if not (isinstance(part, str) and ("[" in part or (
+                            part in _FORMAT_TAGS and i > 0 and isinstance(raw_loc[i - 1], int)))))
             field = ".".join(str(p) for p in loc) or "(policy)"
             line = _line_for(loc, index)
             msg = str(err["msg"]).removeprefix("Value error, ")
@@ -596,4 +776,4 @@ def load_policy(path: Path | str) -> Policy:
         raise PolicyError(f"{path}: policy is not valid UTF-8 (byte {exc.start})") from exc
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy: {exc.strerror}") from exc
-    return parse_policy(text, origin=os.fspath(path))
+    return parse_policy(text, origin=os.fspath(path), base=path.parent)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from clearhouse.catalog import Catalog
-from clearhouse.errors import IngestError, PolicyError, StageError
+from clearhouse.errors import DetectionError, IngestError, PolicyError, StageError
 from clearhouse.files import make_private, read_json, write_json, write_text_atomically
 from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
@@ -121,6 +121,20 @@ def check_profiles(policy: Policy, origin: Path) -> None:
         )
 
 
+def check_analyzer_config(policy: Policy, origin: Path) -> None:
+    """Build the recognizers of the policy's analyzer configuration file (loading the policy already
+    validated the file with Presidio's validator; this finds what only building reveals, such as a
+    pattern that does not compile)."""
+    if policy.detection.analyzer_config is None:
+        return
+    from clearhouse.privacy.detection.analyzer import load_analyzer_file  # noqa: PLC0415 - heavy (Presidio)
+
+    try:
+        load_analyzer_file(policy.detection.analyzer_config, policy.detection.language)
+    except DetectionError as exc:
+        raise PolicyError(f"{origin}: detection.analyzer_config: {exc}") from exc
+
+
 def prepare_check(
     policy_path: Path, source: Path | None, settings: Settings, *, require_source: bool = True
 ) -> tuple[Policy, Path]:
@@ -128,6 +142,7 @@ def prepare_check(
     policy = load_policy(policy_path)
     validate_treatments(policy)
     check_profiles(policy, policy_path)
+    check_analyzer_config(policy, policy_path)
     src = source.expanduser().resolve() if source else policy.source_path(policy_path.resolve(), settings.home)
     if require_source and not src.is_file():
         raise IngestError(f"input not found: {src}")
@@ -151,6 +166,7 @@ def prepare(
     policy = load_policy(policy_path)
     validate_treatments(policy)
     check_profiles(policy, policy_path)
+    check_analyzer_config(policy, policy_path)
     src = Path(source).expanduser().resolve() if source else policy.source_path(policy_path, settings.home)
     ctx = RunContext(settings, policy_path, policy, version or new_version_id(), src, run_id, task_try_run_id())
     ctx.catalog.register_dataset(

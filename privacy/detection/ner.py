@@ -154,37 +154,41 @@ def title_copy(text: str) -> str:
 def shouted_names(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> list[list[Candidate]]:
     """PERSON candidates in ALL-CAPS texts: NER (trained on cased text) reads a title-cased copy; only
     names of two or more uncommon words are kept, because every capitalised word now looks like one."""
-    out: list[list[Candidate]] = []
     # (``doc.text`` rebuilds the whole string on every access: read the copies we made instead)
     copies = [title_copy(t) for t in texts]
-    for document, doc in zip(copies, nlp.pipe(copies, batch_size=batch_size), strict=True):
-        spans: list[Candidate] = []
-        for ent in doc.ents:
-            if ent.label_ != "PERSON":
-                continue
-            start, text = ent.start_char, ent.text
+    return [shouted_candidates(document, doc.ents)
+            for document, doc in zip(copies, nlp.pipe(copies, batch_size=batch_size), strict=True)]
+
+
+def shouted_candidates(document: str, ents: Sequence[Any]) -> list[Candidate]:
+    """PERSON candidates from the entities NER found in the title-cased copy ``document`` of an
+    ALL-CAPS text (offsets index the original: the copy has the same length)."""
+    spans: list[Candidate] = []
+    for ent in ents:
+        if ent.label_ != "PERSON":
+            continue
+        start, text = ent.start_char, ent.text
+        lead = _LEADING_COMMON.match(text)
+        while lead is not None and lead.end() < len(text):
+            start += lead.end()
+            text = text[lead.end():]
             lead = _LEADING_COMMON.match(text)
-            while lead is not None and lead.end() < len(text):
-                start += lead.end()
-                text = text[lead.end():]
-                lead = _LEADING_COMMON.match(text)
-            words = text.split()
-            # (the first word may be a census given name that is also a word: "GRACE OKONKWO")
-            if len(words) < 2 or "\n" in text or not all(
-                    _shouted_name_word(w) or (i == 0 and is_given_name(w) and w.lower() not in NOT_NAMES)
-                    for i, w in enumerate(words)):
-                continue
-            if any(is_medicine(w) for w in words) or _vocabulary(words, "PERSON"):
-                continue  # ("KIDNEY STONES": English nouns, no census name among them)
-            end = start + len(text)
-            # a shouted name stands on its own (a signature, a list item, "…, ANNA KOWALSKI."):
-            # title-cased clinical or technical phrases sit inside sentences
-            if not (_STANDS_BEFORE.search(document[max(0, start - 4):start] or "")
-                    and _STANDS_AFTER.match(document[end:end + 4])):
-                continue
-            spans.append(Candidate(start, end, "PERSON", 0.7))
-        out.append(spans)
-    return out
+        words = text.split()
+        # (the first word may be a census given name that is also a word: "GRACE OKONKWO")
+        if len(words) < 2 or "\n" in text or not all(
+                _shouted_name_word(w) or (i == 0 and is_given_name(w) and w.lower() not in NOT_NAMES)
+                for i, w in enumerate(words)):
+            continue
+        if any(is_medicine(w) for w in words) or _vocabulary(words, "PERSON"):
+            continue  # ("KIDNEY STONES": English nouns, no census name among them)
+        end = start + len(text)
+        # a shouted name stands on its own (a signature, a list item, "…, ANNA KOWALSKI."):
+        # title-cased clinical or technical phrases sit inside sentences
+        if not (_STANDS_BEFORE.search(document[max(0, start - 4):start] or "")
+                and _STANDS_AFTER.match(document[end:end + 4])):
+            continue
+        spans.append(Candidate(start, end, "PERSON", 0.7))
+    return spans
 
 
 def _name_shaped(text: str, document: str, start: int, end: int, entity: str) -> bool:
@@ -211,41 +215,45 @@ def _ordinary_word(word: str) -> bool:
 
 def ner_candidates(nlp: Any, texts: Sequence[str], *, batch_size: int = 128) -> list[list[Candidate]]:
     """Entity candidates per text, offsets into the given strings."""
-    out: list[list[Candidate]] = []
     # (``doc.text`` rebuilds the whole string on every access: read the given strings instead)
-    for document, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=True):
-        spans: list[Candidate] = []
-        for ent in doc.ents:
-            mapped = NER_LABELS.get(ent.label_)
-            if mapped is None:
-                continue
-            entity, score = mapped
-            start, end = ent.start_char, ent.end_char
-            text = ent.text
-            # an entity never runs across a line break or a table rule
-            cut = min((i for i in (text.find("\n"), text.find("|")) if i > 0), default=len(text))
-            text = text[:cut].rstrip()
-            end = start + len(text)
-            # NER often starts a name at a preceding capitalised verb or honorific ("Call Dr. Smith");
-            # a word that is also a frequent given name stays ("Will Smith", "May Lee")
+    return [entity_candidates(document, doc.ents)
+            for document, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size), strict=True)]
+
+
+def entity_candidates(document: str, ents: Sequence[Any]) -> list[Candidate]:
+    """Candidates from the spaCy entities NER found in ``document`` (mapped by :data:`NER_LABELS`,
+    trimmed, and dropped only on positive evidence that they are no personal data)."""
+    spans: list[Candidate] = []
+    for ent in ents:
+        mapped = NER_LABELS.get(ent.label_)
+        if mapped is None:
+            continue
+        entity, score = mapped
+        start, end = ent.start_char, ent.end_char
+        text = ent.text
+        # an entity never runs across a line break or a table rule
+        cut = min((i for i in (text.find("\n"), text.find("|")) if i > 0), default=len(text))
+        text = text[:cut].rstrip()
+        end = start + len(text)
+        # NER often starts a name at a preceding capitalised verb or honorific ("Call Dr. Smith");
+        # a word that is also a frequent given name stays ("Will Smith", "May Lee")
+        lead = _LEADING_COMMON.match(text)
+        while lead is not None and lead.end() < len(text) and not _given_name_word(lead.group()):
+            start += lead.end()
+            text = text[lead.end():]
             lead = _LEADING_COMMON.match(text)
-            while lead is not None and lead.end() < len(text) and not _given_name_word(lead.group()):
-                start += lead.end()
-                text = text[lead.end():]
-                lead = _LEADING_COMMON.match(text)
-            end = start + len(text)
-            if entity == "DATE_TIME":
-                if _CALENDAR.search(text) and not _clock_time(text, document, start):
-                    spans.append(Candidate(start, end, entity, score))
-                continue
-            if entity == "PERSON":
-                lo, hi = trim_caps(text)
-                start, end, text = start + lo, start + hi, text[lo:hi]
-            if not text or not _name_shaped(text, document, start, end, entity):
-                continue
-            words = _ANY_WORD.findall(text)
-            if _vocabulary(words, entity):
-                continue
-            spans.append(Candidate(start, end, entity, score))
-        out.append(spans)
-    return out
+        end = start + len(text)
+        if entity == "DATE_TIME":
+            if _CALENDAR.search(text) and not _clock_time(text, document, start):
+                spans.append(Candidate(start, end, entity, score))
+            continue
+        if entity == "PERSON":
+            lo, hi = trim_caps(text)
+            start, end, text = start + lo, start + hi, text[lo:hi]
+        if not text or not _name_shaped(text, document, start, end, entity):
+            continue
+        words = _ANY_WORD.findall(text)
+        if _vocabulary(words, entity):
+            continue
+        spans.append(Candidate(start, end, entity, score))
+    return spans

@@ -1,18 +1,21 @@
-"""Free-text detection: pattern recognizers (with validators and context) on every text, spaCy NER
-only on the texts where it can change the result, batched and — for large batches — in parallel.
+"""Free-text detection through Presidio's ``AnalyzerEngine``: every recognizer of one
+``RecognizerRegistry`` on every text, spaCy NER only on the texts where it can change the result, batched
+and — for large batches — in parallel (see :mod:`clearhouse.privacy.detection.analyzer`).
 
 Pipeline per text:
 
 1. Every applicable recognizer (Presidio's country-scoped pattern recognizers with their validators,
-   Clearhouse's recognizers, the policy's own) returns candidates; context words in a window around
-   a candidate raise its score (lower-cased, so ALL-CAPS and lower-case text behave alike).
+   Clearhouse's recognizers, the policy's own, an analyzer configuration's, any registered one) returns
+   results; context words around a result raise its score (Presidio's context enhancement: the
+   recognizer-level hook for Clearhouse's recognizers, the engine's enhancer for the others); the
+   allow list removes results (Presidio's ``allow_list`` / ``allow_list_match``).
 2. NER runs only where it can change the result: on texts that still hold a word outside what the
    patterns found, in any case (the model tags lower-case and all-capitals words too); ALL-CAPS texts
    are also read from a title-cased copy (names only).
-3. Candidates below the threshold, outside the requested entities or on the allow list are dropped;
-   a name found once is also taken where the text repeats it or lists it with others; weak national-ID
-   patterns that coincide with a validated phone or card number are dropped; what remains is merged
-   so overlapping spans become one (and an address with its city and postcode becomes one span).
+3. Results below the threshold or outside the requested entities are dropped; a name found once is also
+   taken where the text repeats it or lists it with others; weak national-ID patterns that coincide
+   with a validated phone or card number are dropped; what remains is merged so overlapping spans
+   become one (and an address with its city and postcode becomes one span).
 """
 
 from __future__ import annotations
@@ -23,26 +26,21 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
+from presidio_analyzer import EntityRecognizer
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
+from clearhouse.privacy.detection.analyzer import AnalyzerFile, PresidioAnalyzer, load_analyzer_file, policy_recognizers
 from clearhouse.privacy.detection.lexicons import frequent_surname
 from clearhouse.privacy.detection.lexicons import preload as preload_lexicons
-from clearhouse.privacy.detection.ner import load_ner, ner_candidates, shouted_names
 from clearhouse.privacy.detection.offline import ensure_offline
 from clearhouse.privacy.detection.profiles import vocabulary as profile_vocabulary
 from clearhouse.privacy.detection.recognizers import build_recognizers
-from clearhouse.privacy.detection.recognizers.base import (
-    CONTEXT_BOOST,
-    CONTEXT_FLOOR,
-    Candidate,
-    has_context,
-    words_after,
-    words_before,
-)
+from clearhouse.privacy.detection.recognizers.base import Candidate, candidate_of
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_word, has_vowel, name_like, text_case
 from clearhouse.privacy.detection.types import Span
 from clearhouse.settings import load_settings
@@ -64,6 +62,9 @@ _CHUNK = 256
 #: characters per worker task: the windows of one long cell are spread over the workers too
 _CHUNK_CHARS = 100_000
 
+
+#: Presidio's default flags for ``allow_list_match: regex``
+_ALLOW_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
 _ADDRESS_PARTS = frozenset({"STREET_ADDRESS", "ZIP_CODE", "LOCATION"})
 _JOINER = re.compile(r"[\s,>]{0,4}")
@@ -97,16 +98,6 @@ def needs_ner(text: str, found: Sequence[Candidate]) -> bool:
     so neither the case of the text nor a word's position rules it out."""
     covered = sorted((c.start, c.end) for c in found)
     return any(not any(s <= m.start() < e for s, e in covered) for m in _CAP_WORD.finditer(text))
-
-
-def _boost(text: str, cand: Candidate) -> Candidate:
-    if not cand.context or (cand.validated and cand.score >= 1.0):
-        return cand
-    window = words_before(text, cand.start) + words_after(text, cand.end)
-    if not has_context(window, cand.context):
-        return cand
-    score = min(1.0, max(cand.score + CONTEXT_BOOST, CONTEXT_FLOOR))
-    return Candidate(cand.start, cand.end, cand.entity_type, score, cand.context, cand.validated)
 
 
 _LIST_AFTER = re.compile(r"(?:[ \t]*,[ \t]*(?:and[ \t]+)?|[ \t]+and[ \t]+|[ \t]*&[ \t]*)"
@@ -240,17 +231,32 @@ class PresidioTextDetector:
         self.batch_size = batch_size
         wanted = entities or (cfg.entities or None)
         self.entities: frozenset[str] | None = frozenset(wanted) if wanted else None
-        self.recognizers = [
-            r for r in build_recognizers(cfg)
-            if self.entities is None or self.entities.intersection(r.entities)
-        ]
-        self.allow = frozenset(a.strip().lower() for a in cfg.allow_list)
+        ensure_offline()  # (the pattern recognizers use tldextract too, with or without the model)
+        # Clearhouse's recognizers, Presidio's predefined ones (country-scoped) and the policy's, then the
+        # policy's Presidio-YAML recognizers and an analyzer configuration file's
+        found = AnalyzerFile()
+        if cfg.analyzer_config:
+            if not Path(cfg.analyzer_config).is_absolute():
+                raise DetectionError("detection.analyzer_config must be resolved against the policy file "
+                                     "(load the policy with load_policy)")
+            found = load_analyzer_file(cfg.analyzer_config, cfg.language)
+        recognizers = [*build_recognizers(cfg), *policy_recognizers(cfg), *found.recognizers]
+        self.recognizers = [r for r in recognizers
+                            if self.entities is None or self.entities.intersection(r.supported_entities)]
+        #: the score a result needs: the policy's, else the analyzer configuration's default
+        self.threshold = cfg.threshold if "threshold" in cfg.model_fields_set or found.threshold is None \
+            else float(found.threshold)
+        # Presidio's allow-list semantics (``exact``: the text as written; ``regex``: searched, any case),
+        # applied by the analyzer to its results and here to names found by propagation
+        self.allow = frozenset(cfg.allow_list) if cfg.allow_list_match == "exact" else frozenset()
+        self._allow_re = re.compile("|".join(a for a in cfg.allow_list if a), _ALLOW_FLAGS) \
+            if cfg.allow_list_match == "regex" and any(cfg.allow_list) else None
         self.declared = frozenset(spec.entity for spec in cfg.recognizers)
         named = getattr(cfg, "profile", None)
         wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
         self.vocabulary = profile_vocabulary(tuple(dict.fromkeys(wanted_profiles)))
-        ensure_offline()  # (the pattern recognizers use tldextract too, with or without the model)
-        self.nlp = load_ner(model_name) if use_ner else None
+        self.analyzer = PresidioAnalyzer(cfg, self.recognizers, model_name, use_ner=use_ner,
+                                         batch_size=batch_size, enhancer=found.enhancer, threshold=self.threshold)
         preload_lexicons()
         if processes is None:
             processes = load_settings().detect_processes or min(4, os.cpu_count() or 1)
@@ -260,12 +266,18 @@ class PresidioTextDetector:
         self.stats = {"texts": 0, "ner_texts": 0}
 
     # ------------------------------------------------------------------------------------ one text
-    def _patterns(self, text: str) -> list[Candidate]:
-        out: list[Candidate] = []
-        for rec in self.recognizers:
-            if rec.applies(text):
-                out += (_boost(text, c) for c in rec.find(text))
-        return out
+    def add_recognizer(self, recognizer: EntityRecognizer) -> None:
+        """Register a Presidio ``EntityRecognizer`` of your own: it runs with the others on every text
+        (a ``SpacyRecognizer`` subclass runs in the NER pass). Call before the first batch: worker
+        processes are forked with the registry as it is then."""
+        self.recognizers.append(recognizer)
+        self.analyzer.add_recognizer(recognizer)
+
+    def _allowed(self, word: str) -> bool:
+        """Presidio's allow-list rule for ``word`` (the same the analyzer applied to its results)."""
+        if self._allow_re is not None:
+            return self._allow_re.search(word) is not None
+        return word in self.allow
 
     def _without_vocabulary(self, text: str, cand: Candidate) -> list[Candidate]:
         """A name-type hit less the profiles' declared vocabulary: the declared words are cut out and
@@ -290,10 +302,9 @@ class PresidioTextDetector:
         return out
 
     def _finish(self, text: str, cands: list[Candidate]) -> list[Span]:
-        threshold = self.cfg.threshold
+        threshold = self.threshold
         kept = [c for c in cands if c.score >= threshold
-                and (self.entities is None or c.entity_type in self.entities)
-                and (not self.allow or text[c.start:c.end].strip().lower() not in self.allow)]
+                and (self.entities is None or c.entity_type in self.entities)]
         if self.vocabulary:
             kept = [part for c in kept for part in self._without_vocabulary(text, c)]
         declared = [c for c in cands if c.entity_type in self.declared]
@@ -303,8 +314,7 @@ class PresidioTextDetector:
             kept = [c for c in kept if c.entity_type in self.declared
                     or not any(d.start <= c.start and c.end <= d.end for d in declared)]
         if self.entities is None or "PERSON" in self.entities:
-            kept += [c for c in propagate_names(text, kept)
-                     if not self.allow or text[c.start:c.end].strip().lower() not in self.allow]
+            kept += [c for c in propagate_names(text, kept) if not self._allowed(text[c.start:c.end])]
         strong = [c for c in kept if c.entity_type in _STRONG and c.validated]
         if strong:
             # Presidio's known false positives: NHS/bank/licence patterns on phone and card numbers
@@ -313,21 +323,14 @@ class PresidioTextDetector:
 
     # ------------------------------------------------------------------------------------ batches
     def _detect_serial(self, texts: Sequence[str]) -> list[list[Span]]:
-        found = [self._patterns(t) for t in texts]
-        if self.nlp is not None:
+        found = [[candidate_of(r) for r in results] for results in self.analyzer.analyze_patterns(texts)]
+        if self.analyzer.nlp is not None:
             todo = [i for i, t in enumerate(texts)
-                    if needs_ner(t, [c for c in found[i] if c.score >= self.cfg.threshold])]
+                    if needs_ner(t, [c for c in found[i] if c.score >= self.threshold])]
             self.stats["ner_texts"] += len(todo)
             # every text as written (what vanilla Presidio reads), and ALL-CAPS texts also title-cased
-            shouted = [i for i in todo if text_case(texts[i]) == "upper"]
-            if todo:
-                for i, cands in zip(todo, ner_candidates(self.nlp, [texts[i] for i in todo],
-                                                         batch_size=self.batch_size), strict=True):
-                    found[i] += cands
-            if shouted:
-                for i, cands in zip(shouted, shouted_names(self.nlp, [texts[i] for i in shouted],
-                                                           batch_size=self.batch_size), strict=True):
-                    found[i] += cands
+            for i, results in zip(todo, self.analyzer.analyze_ner([texts[i] for i in todo]), strict=True):
+                found[i] += (candidate_of(r) for r in results)
         self.stats["texts"] += len(texts)
         return [self._finish(t, f) for t, f in zip(texts, found, strict=True)]
 

@@ -127,3 +127,24 @@ def test_detection_profiles_are_checked_before_a_run(
     assert main(["check-policy", str(good)]) == 0
     assert main(["check-policy", str(bad)]) == 2
     assert "detection.profile: unknown profile(s) 'astrology'; available: clinical" in capsys.readouterr().err
+
+
+def test_check_policy_reports_presidio_recognizers_and_analyzer_config(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO_ROOT / "datasets" / "support_tickets.yaml").read_text()
+    presidio = ("  recognizers:\n    - name: locker_recognizer\n      supported_entity: LOCKER_CODE\n"
+                "      patterns: [{name: locker, regex: 'LK\\d{4}', score: 0.6}]\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(text.replace("  recognizers:\n", "  analyzer_config: analyzer.yaml\n" + presidio, 1))
+    (tmp_path / "analyzer.yaml").write_text("recognizer_registry:\n  recognizers:\n    - {name: UkNinoRecognizer}\n")
+    assert main(["check-policy", str(good)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("  recognizers:\n", presidio.replace("score: 0.6", "score: 6"), 1))
+    assert main(["check-policy", str(bad)]) == 2
+    assert "detection.recognizers.0: Pattern score should be between 0 and 1" in capsys.readouterr().err
+    (tmp_path / "analyzer.yaml").write_text(
+        "recognizer_registry:\n  recognizers:\n    - {name: Bad, type: custom, supported_entity: X, "
+        "supported_language: en, patterns: [{name: p, regex: '(', score: 0.5}]}\n")
+    assert main(["check-policy", str(good)]) == 2
+    assert "detection.analyzer_config: analyzer configuration analyzer.yaml" in capsys.readouterr().err

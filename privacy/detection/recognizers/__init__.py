@@ -9,32 +9,32 @@ from presidio_analyzer import RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngine
 
 from clearhouse.errors import DetectionError
-from clearhouse.policy import Detection
+from clearhouse.policy import Detection, RecognizerSpec
 from clearhouse.privacy.detection.recognizers.age import AgeRecognizer
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.closing_name import ClosingNameRecognizer
 from clearhouse.privacy.detection.recognizers.context_id import ContextIdRecognizer
-from clearhouse.privacy.detection.recognizers.date import DateRecognizer
+from clearhouse.privacy.detection.recognizers.date import ClearhouseDateRecognizer
 from clearhouse.privacy.detection.recognizers.facility import FacilityRecognizer
 from clearhouse.privacy.detection.recognizers.gazetteer_name import GazetteerNameRecognizer
 from clearhouse.privacy.detection.recognizers.gazetteer_place import GazetteerPlaceRecognizer
 from clearhouse.privacy.detection.recognizers.initial_name import InitialNameRecognizer
 from clearhouse.privacy.detection.recognizers.name_cue import NameCueRecognizer
 from clearhouse.privacy.detection.recognizers.org_suffix import OrganisationSuffixRecognizer
-from clearhouse.privacy.detection.recognizers.phone import PhoneRecognizer
+from clearhouse.privacy.detection.recognizers.phone import ClearhousePhoneRecognizer
 from clearhouse.privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
 from clearhouse.privacy.detection.recognizers.postal_code import PostalCodeRecognizer
 from clearhouse.privacy.detection.recognizers.presidio_pattern import PresidioPatternRecognizer
 from clearhouse.privacy.detection.recognizers.signature_name import SignatureNameRecognizer
 from clearhouse.privacy.detection.recognizers.street_address import StreetAddressRecognizer
 from clearhouse.privacy.detection.recognizers.title_name import TitleNameRecognizer
-from clearhouse.privacy.detection.recognizers.url import UrlRecognizer
+from clearhouse.privacy.detection.recognizers.url import ClearhouseUrlRecognizer
 from clearhouse.privacy.detection.recognizers.username import UsernameRecognizer
 
-__all__ = ["RECOGNIZERS", "Candidate", "TextRecognizer", "build_recognizers"]
+__all__ = ["RECOGNIZERS", "Candidate", "ClearhouseRecognizer", "build_recognizers"]
 
 #: Clearhouse's own recognizers by name (the phone recognizer takes the policy's regions)
-RECOGNIZERS: dict[str, type[TextRecognizer]] = {
+RECOGNIZERS: dict[str, type[ClearhouseRecognizer]] = {
     "title_name": TitleNameRecognizer,
     "name_cue": NameCueRecognizer,
     "signature_name": SignatureNameRecognizer,
@@ -44,16 +44,17 @@ RECOGNIZERS: dict[str, type[TextRecognizer]] = {
     "gazetteer_place": GazetteerPlaceRecognizer,
     "facility": FacilityRecognizer,
     "org_suffix": OrganisationSuffixRecognizer,
-    "url": UrlRecognizer,
+    "url": ClearhouseUrlRecognizer,
     "username": UsernameRecognizer,
     "context_id": ContextIdRecognizer,
-    "date": DateRecognizer,
+    "date": ClearhouseDateRecognizer,
     "age": AgeRecognizer,
     "street_address": StreetAddressRecognizer,
     "postal_code": PostalCodeRecognizer,
 }
 
 #: Presidio predefined recognizers replaced by Clearhouse's (phone, date, URL) or needing NLP artefacts
+#: (Clearhouse's are named ``Clearhouse*Recognizer``: Presidio's YAML loader finds recognizer classes by name)
 _REPLACED = {"PhoneRecognizer", "DateRecognizer", "UrlRecognizer", "SpacyRecognizer", "StanzaRecognizer",
              "TransformersRecognizer", "GLiNERRecognizer"}
 _PRESIDIO_COUNTRY = {"GB": "uk"}
@@ -74,7 +75,7 @@ class _NoNlp(NlpEngine):  # pragma: no cover - never called: only pattern recogn
     def get_supported_languages(self): return ["en"]  # type: ignore[no-untyped-def]
 
 
-def presidio_pattern_recognizers(cfg: Detection) -> list[TextRecognizer]:
+def presidio_pattern_recognizers(cfg: Detection) -> list[ClearhouseRecognizer]:
     """Presidio's predefined pattern recognizers for the policy's language and countries only (so a
     US policy never reports UK NHS numbers on US phone numbers)."""
     registry = RecognizerRegistry(supported_languages=[cfg.language])
@@ -86,10 +87,14 @@ def presidio_pattern_recognizers(cfg: Detection) -> list[TextRecognizer]:
     return [PresidioPatternRecognizer(r) for r in registry.recognizers if type(r).__name__ not in _REPLACED]
 
 
-def build_recognizers(cfg: Detection) -> list[TextRecognizer]:
-    """Every pattern recognizer a policy gets: Presidio's (country-scoped), Clearhouse's, the policy's."""
-    recognizers: list[TextRecognizer] = presidio_pattern_recognizers(cfg)
-    recognizers.append(PhoneRecognizer(list(cfg.countries)))
+def build_recognizers(cfg: Detection) -> list[ClearhouseRecognizer]:
+    """Every pattern recognizer a policy gets: Presidio's (country-scoped), Clearhouse's, the policy's
+    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``)."""
+    recognizers: list[ClearhouseRecognizer] = presidio_pattern_recognizers(cfg)
+    recognizers.append(ClearhousePhoneRecognizer(list(cfg.countries)))
     recognizers += [cls() for cls in RECOGNIZERS.values()]
-    recognizers += [PolicyPatternRecognizer(spec, i) for i, spec in enumerate(cfg.recognizers)]
+    recognizers += [PolicyPatternRecognizer(spec, i) for i, spec in enumerate(cfg.recognizers)
+                    if isinstance(spec, RecognizerSpec)]
+    for rec in recognizers:
+        rec.supported_language = cfg.language
     return recognizers

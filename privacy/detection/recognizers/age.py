@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 _AFTER = re.compile(
     r"\b(?P<v>\d{1,3})(?:\s*|-)(?:yo|y/o|y\.o\.?|yrs?\.?[\s-]*old|years?[\s-]*old|year-old|yr-old|"
@@ -17,7 +17,7 @@ _BEFORE = re.compile(
 )
 
 
-class AgeRecognizer(TextRecognizer):
+class AgeRecognizer(ClearhouseRecognizer):
     """AGE for a person's age in years (0-125) written next to an age word."""
 
     name = "age"

@@ -1,9 +1,17 @@
-"""A small, fast regex recognizer base shared by Clearhouse's own recognizers.
+"""The base of Clearhouse's recognizers: a Presidio ``EntityRecognizer`` with a fast ``find``.
 
-Presidio's ``PatternRecognizer`` builds a ``RecognizerResult`` with explanation metadata per match and
-relies on the analyzer's lemma-based context enhancer, which needs spaCy's tagger and lemmatizer. We run
-only the NER pipe (and often no NER at all), so context is matched on lower-cased words instead: that
-also makes it work the same on ALL-CAPS and all-lower-case text.
+Each recognizer implements ``find(text) -> [Candidate]`` (what the table-driven tests call) and a cheap
+precondition (``applies``); :meth:`ClearhouseRecognizer.analyze` turns candidates into Presidio
+``RecognizerResult``s, so the recognizers live in a ``RecognizerRegistry`` and run inside Presidio's
+``AnalyzerEngine`` like any other.
+
+Context: Clearhouse's recognizers attach context words to individual matches (a year needs a year cue, a
+full date does not), which Presidio's ``LemmaContextAwareEnhancer`` cannot express — it applies one list
+per recognizer. So they raise their own scores in Presidio's recognizer-level hook
+(:meth:`ClearhouseRecognizer.enhance_using_context`) on lower-cased words around the match (the same on
+ALL-CAPS and all-lower-case text, no lemmatizer needed) and mark the results as enhanced, so the engine's
+enhancer leaves them alone. Presidio's own recognizers and YAML recognizers are enhanced by the engine's
+enhancer (see ``privacy/detection/context.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from clearhouse.privacy.detection.types import Span
 
@@ -66,11 +77,43 @@ class Candidate:
         return Span(self.start, self.end, self.entity_type, round(min(1.0, self.score), 4))
 
 
-class TextRecognizer:
-    """Base of Clearhouse recognizers: ``find`` returns candidates for one text.
+#: ``recognition_metadata`` keys Clearhouse adds to a result
+VALIDATED_KEY = "clearhouse_validated"
+CONTEXT_KEY = "clearhouse_context"
+
+
+def result_of(cand: Candidate, recognizer: EntityRecognizer) -> RecognizerResult:
+    """A Presidio result for a candidate (the context words and the validator's verdict ride along in
+    ``recognition_metadata``)."""
+    return RecognizerResult(
+        cand.entity_type, cand.start, cand.end, cand.score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,  # type: ignore[has-type]
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+            VALIDATED_KEY: cand.validated,
+            CONTEXT_KEY: cand.context,
+        },
+    )
+
+
+def candidate_of(result: RecognizerResult) -> Candidate:
+    """The candidate a Presidio result stands for: validated as its recognizer said, or — for any other
+    recognizer — when a validator confirmed it or it scored 1.0."""
+    meta = result.recognition_metadata or {}
+    if VALIDATED_KEY in meta:  # (set by the recognizer before any context boost)
+        validated = bool(meta[VALIDATED_KEY])
+    else:
+        validated = bool(meta.get("validation_result")) or result.score >= 1.0
+    return Candidate(result.start, result.end, result.entity_type, float(result.score), validated=validated)
+
+
+class ClearhouseRecognizer(EntityRecognizer):
+    """Base of Clearhouse recognizers: a Presidio ``EntityRecognizer`` whose :meth:`find` returns
+    candidates for one text.
 
     Subclasses set ``name`` and ``entities`` and implement :meth:`find`. ``needs`` is a cheap
-    precondition (characters one of which must occur) so most texts skip most recognizers.
+    precondition (characters one of which must occur) so most texts skip most recognizers. A subclass
+    with its own ``__init__`` sets its attributes first, then calls ``super().__init__()``.
     """
 
     name: str = "recognizer"
@@ -78,7 +121,40 @@ class TextRecognizer:
     needs: str | None = None
     #: a cheap regex that must match somewhere for the recognizer to run (faster than ``needs``)
     prefilter: re.Pattern[str] | None = None
-    context: frozenset[str] = frozenset()
+    context: frozenset[str] = frozenset()  # type: ignore[assignment]  # (Presidio only iterates it)
+
+    def __init__(self, supported_language: str = "en") -> None:
+        context = frozenset(self.context)
+        super().__init__(supported_entities=list(self.entities), name=self.name,
+                         supported_language=supported_language, context=sorted(context) or None)
+        # per-match context lives on the candidates; the set is kept for ``find`` and for callers
+        self.context = context  # (a frozenset: Presidio only iterates it)
+
+    def load(self) -> None:
+        """Nothing to load: patterns are compiled at import."""
+
+    def analyze(self, text: str, entities: list[str] | None = None,
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        """Presidio's entry point: the candidates of :meth:`find` as results (NLP artefacts unused)."""
+        if not self.applies(text):
+            return []
+        return [result_of(c, self) for c in self.find(text)]
+
+    def enhance_using_context(self, text: str, raw_recognizer_results: list[RecognizerResult],
+                              other_raw_recognizer_results: list[RecognizerResult],
+                              nlp_artifacts: NlpArtifacts | None,
+                              context: list[str] | None = None) -> list[RecognizerResult]:
+        """Raise a match's score when one of *its* context words is among the lower-cased words just
+        before or after it (see the module docstring); every result is then marked as enhanced."""
+        for result in raw_recognizer_results:
+            meta = result.recognition_metadata
+            words: frozenset[str] = meta.get(CONTEXT_KEY) or frozenset()
+            if words and not (meta.get(VALIDATED_KEY) and result.score >= 1.0):
+                window = words_before(text, result.start) + words_after(text, result.end)
+                if has_context(window, words):
+                    result.score = min(1.0, max(result.score + CONTEXT_BOOST, CONTEXT_FLOOR))
+            meta[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
+        return raw_recognizer_results
 
     def applies(self, text: str) -> bool:
         if self.prefilter is not None:
@@ -101,7 +177,7 @@ class PatternDef:
     score: float
 
 
-class RegexRecognizer(TextRecognizer):
+class RegexRecognizer(ClearhouseRecognizer):
     """Regex patterns + an optional validator: ``validate`` returns True (confirmed → score 1.0),
     False (rejected) or None (unknown → pattern score)."""
 
@@ -110,6 +186,7 @@ class RegexRecognizer(TextRecognizer):
 
     def __init__(self) -> None:
         self.entities = (self.entity,)
+        super().__init__()
 
     def validate(self, value: str) -> bool | None:
         return None

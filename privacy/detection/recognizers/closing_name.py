@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from clearhouse.privacy.detection.lexicons import is_person_name, is_place
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, text_case
 
 _NAME_WORD = r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*"
@@ -28,7 +28,7 @@ _CLOSING = re.compile(
 _TAIL = 120
 
 
-class ClosingNameRecognizer(TextRecognizer):
+class ClosingNameRecognizer(ClearhouseRecognizer):
     """PERSON for a full name alone after the last sentence of a text (see the module docstring)."""
 
     name = "closing_name"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 #: cue word → entity type; anything not listed is a generic ID_NUMBER
 _KINDS = {
@@ -43,7 +43,7 @@ _DIGITS = re.compile(r"\d")
 _TIME_LIKE = re.compile(r"^\d{1,2}[:.]\d{2}$|^\d{1,2}/\d{1,2}(?:/\d{2,4})?$")
 
 
-class ContextIdRecognizer(TextRecognizer):
+class ContextIdRecognizer(ClearhouseRecognizer):
     """Identifiers near a context word (score 0.75) and code-shaped tokens (0.45, raised by context)."""
 
     name = "context_id"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer, words_before
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer, words_before
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
@@ -47,7 +47,7 @@ def _valid_md(month: int, day: int) -> bool:
     return 1 <= month <= 12 and 1 <= day <= 31
 
 
-class DateRecognizer(TextRecognizer):
+class ClearhouseDateRecognizer(ClearhouseRecognizer):
     """DATE_TIME for dates written with month names, ISO/numeric dates (validated as calendar dates)
     and years (1900-2049, not when the number reads as a time such as "at 2000")."""
 

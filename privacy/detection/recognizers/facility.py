@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from clearhouse.privacy.detection.lexicons import is_place, us_state_codes
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, name_like
 
 _KIND = (r"hospital|hosp|medical\s+cent(?:er|re)|memorial|clinic|infirmary|health\s+cent(?:er|re)|"
@@ -34,7 +34,7 @@ _CARE_UNIT = re.compile(
 _UNIVERSITY_OF = re.compile(r"\b(?:university|univ\.?|u)[ \t]+of[ \t]+(?P<p>[^\W\d_][\w'\u2019-]*)", re.IGNORECASE)
 
 
-class FacilityRecognizer(TextRecognizer):
+class FacilityRecognizer(ClearhouseRecognizer):
     """LOCATION: the name words before a facility word ("X hospital", 0.7) and the place after a
     movement verb ("admitted to X", "lives in X", 0.55) when it is not a common word."""
 

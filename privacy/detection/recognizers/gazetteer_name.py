@@ -23,7 +23,7 @@ from clearhouse.privacy.detection.lexicons import (
     is_person_name,
     surname_rank,
 )
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import (
     NOT_NAMES,
     common_noun,
@@ -104,7 +104,7 @@ def _pair_score(first: str, last: str, cased: bool) -> float | None:
     return 0.7 if plausible else None
 
 
-class GazetteerNameRecognizer(TextRecognizer):
+class GazetteerNameRecognizer(ClearhouseRecognizer):
     """PERSON from the census given-name and surname lists (see the module docstring)."""
 
     name = "gazetteer_name"

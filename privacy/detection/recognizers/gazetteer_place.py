@@ -20,7 +20,7 @@ from clearhouse.privacy.detection.lexicons import (
     is_place,
     is_place_first_word,
 )
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import (
     common_noun,
     common_word,
@@ -40,7 +40,7 @@ def _ordinary(word: str) -> bool:
     return english_lemma(word) or is_medicine(word)  # (english_lemma covers function words and irregular verbs)
 
 
-class GazetteerPlaceRecognizer(TextRecognizer):
+class GazetteerPlaceRecognizer(ClearhouseRecognizer):
     """LOCATION from the GeoNames place list (see the module docstring)."""
 
     name = "gazetteer_place"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from clearhouse.privacy.detection.lexicons import frequent_surname, is_medicine, is_person_name
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word, has_vowel, local_case
 
 #: census surnames this frequent are names first even when they are also English words ("Bell", "Hall")
@@ -14,7 +14,7 @@ _LABEL_BEFORE = re.compile(r"(?:^|[\n:;])[ \t]*$")
 _INITIAL = re.compile(r"(?<![\w.'\u2019])(?P<i>[^\W\d_])\.[ \t]?(?P<v>[^\W\d_][\w'\u2019-]+)(?!\.\w)")
 
 
-class InitialNameRecognizer(TextRecognizer):
+class InitialNameRecognizer(ClearhouseRecognizer):
     """PERSON for an initial followed by a surname-like word written in the same case as the initial
     (so "E. coli" — capital initial, lower-case word — is not a name) and is no function word. The
     initial is a strong cue, so adjectives that are also surnames ("K. Brown") still count."""

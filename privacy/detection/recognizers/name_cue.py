@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from clearhouse.privacy.detection.lexicons import is_given_name
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, local_case, name_like
 
 _KIN = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|brother|sister|mother|mom|mum|father|dad|"
@@ -36,7 +36,7 @@ _ORG_SUFFIX = re.compile(r"^,?[ \t]+(?:llc|l\.l\.c\.|inc|corp|corporation|ltd|li
 _TOKEN = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
 
-class NameCueRecognizer(TextRecognizer):
+class NameCueRecognizer(ClearhouseRecognizer):
     """PERSON for one to three name-like words after a cue. Weak cues ("this is", "thanks,") need a
     capitalised name in mixed-case text; strong cues (kinship, "my name is") work in any case."""
 

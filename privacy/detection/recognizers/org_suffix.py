@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from clearhouse.privacy.detection.lexicons import is_medicine
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_noun, common_word
 
 #: legal forms: a name before one of these is a company whatever its words
@@ -36,7 +36,7 @@ def _ordinary(word: str) -> bool:
             or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)))
 
 
-class OrganisationSuffixRecognizer(TextRecognizer):
+class OrganisationSuffixRecognizer(ClearhouseRecognizer):
     """ORGANIZATION for capitalised name words followed by a legal form or business word (0.7)."""
 
     name = "org_suffix"

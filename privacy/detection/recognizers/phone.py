@@ -8,7 +8,7 @@ import re
 
 import phonenumbers
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 # separators are spaces, dots and dashes (slashes are lab values and ratios, "65/41/7.29"), except the
 # North-American 3/3/4 grouping; bare runs of 10-13 digits are parsed too
@@ -29,7 +29,7 @@ def _digits(s: str) -> int:
     return sum(ch.isdigit() for ch in s)
 
 
-class PhoneRecognizer(TextRecognizer):
+class ClearhousePhoneRecognizer(ClearhouseRecognizer):
     """PHONE_NUMBER: phone-shaped groups that ``phonenumbers`` validates for a policy region (0.75);
     other shapes of 7-15 digits in 3+ groups (0.5) or fewer (0.35), raised by context words."""
 
@@ -40,6 +40,7 @@ class PhoneRecognizer(TextRecognizer):
 
     def __init__(self, regions: list[str]) -> None:
         self.regions = regions or ["US"]
+        super().__init__()
 
     def _valid(self, value: str) -> bool:
         for region in self.regions:

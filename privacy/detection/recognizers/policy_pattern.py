@@ -6,10 +6,10 @@ import re
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import RecognizerSpec
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 
-class PolicyPatternRecognizer(TextRecognizer):
+class PolicyPatternRecognizer(ClearhouseRecognizer):
     """One ``detection.recognizers`` entry: each pattern match (and each deny-list term, matched
     case-insensitively on word boundaries) is reported with its score, raised by the context words."""
 
@@ -26,6 +26,7 @@ class PolicyPatternRecognizer(TextRecognizer):
             re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in spec.deny_list) + r")(?!\w)", re.IGNORECASE)
             if spec.deny_list else None
         )
+        super().__init__()
 
     def find(self, text: str) -> list[Candidate]:
         out: list[Candidate] = []

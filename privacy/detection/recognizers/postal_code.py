@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 _ZIP = re.compile(r"(?<![\w.,$#-])\d{5}(?:-\d{4})?(?![\w.,%-]\d|\w)")
 _UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
@@ -15,7 +15,7 @@ _CUED = re.compile(
 _CONTEXT = frozenset({"zip", "postal", "postcode", "code", "address", "state"})
 
 
-class PostalCodeRecognizer(TextRecognizer):
+class PostalCodeRecognizer(ClearhouseRecognizer):
     """ZIP_CODE: cued codes (0.8), UK postcodes (0.6) and bare 5-digit numbers (0.3 + context)."""
 
     name = "postal_code"

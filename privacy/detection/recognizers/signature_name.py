@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES
 
 _CRED = (r"rn|rrt|md|np|pa-c|phd|lpn|lvn|cna|rph|pharmd|dds|dmd|esq|cpa|msw|lcsw|crna|aprn|fnp|"
@@ -17,7 +17,7 @@ _SIGNED = re.compile(
 )
 
 
-class SignatureNameRecognizer(TextRecognizer):
+class SignatureNameRecognizer(ClearhouseRecognizer):
     """PERSON for two or three name words (or initials + surname) right before a comma and a
     professional credential; every word must be a non-common word."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_word
 
 #: street-type words spelled out (any case) …
@@ -56,7 +56,7 @@ _CONTEXT = frozenset({"address", "addresses", "live", "lives", "living", "locate
                       "delivery", "street", "billing", "mailing", "moved", "residence", "resides"})
 
 
-class StreetAddressRecognizer(TextRecognizer):
+class StreetAddressRecognizer(ClearhouseRecognizer):
     """STREET_ADDRESS: a house number, up to four words and a street-type word (any case), with an
     optional unit and ", City"; P.O. boxes; units; name-number addresses next to address words."""
 

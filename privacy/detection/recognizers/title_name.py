@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from clearhouse.privacy.detection.lexicons import is_person_name
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.words import local_case, name_like
 
 _TITLE = re.compile(
@@ -25,7 +25,7 @@ _AMBIGUOUS = frozenset({"lt", "ms", "rep", "det", "hon", "capt", "agent", "offic
 _TOKEN = re.compile(r"[^\W\d_]\.(?!\w)|[^\W\d_][\w'\u2019-]*")
 
 
-class TitleNameRecognizer(TextRecognizer):
+class TitleNameRecognizer(ClearhouseRecognizer):
     """PERSON for the one to three name-like words after an honorific (the honorific itself is not
     reported: it is not identifying and keeping it preserves readability)."""
 

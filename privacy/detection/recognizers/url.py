@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 _SCHEME = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'|]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>\"'|]*", re.IGNORECASE)
 _BARE = re.compile(
@@ -18,7 +18,7 @@ _BARE = re.compile(
 )
 
 
-class UrlRecognizer(TextRecognizer):
+class ClearhouseUrlRecognizer(ClearhouseRecognizer):
     """URL: scheme or www. (0.9); bare domain with a generic TLD (0.6)."""
 
     name = "url"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 
-from clearhouse.privacy.detection.recognizers.base import Candidate, TextRecognizer
+from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 
 _HANDLE = re.compile(r"(?<![\w.@/:+-])@(?!\d{1,2}(?:am|pm)\b)(?=\w{0,29}[^\W\d_])\w{2,30}(?![\w@]|\.\w)",
                      re.IGNORECASE)
 
 
-class UsernameRecognizer(TextRecognizer):
+class UsernameRecognizer(ClearhouseRecognizer):
     """USERNAME for an @handle (see the module docstring)."""
 
     name = "username"

@@ -12,13 +12,13 @@ from clearhouse.privacy.detection.recognizers import (
     RECOGNIZERS,
     build_recognizers,
 )
-from clearhouse.privacy.detection.recognizers.base import TextRecognizer
-from clearhouse.privacy.detection.recognizers.phone import PhoneRecognizer
+from clearhouse.privacy.detection.recognizers.base import ClearhouseRecognizer
+from clearhouse.privacy.detection.recognizers.phone import ClearhousePhoneRecognizer
 from clearhouse.privacy.detection.recognizers.policy_pattern import PolicyPatternRecognizer
 from clearhouse.privacy.detection.validators import iban_ok, luhn_ok, phone_ok, ssn_ok
 
 
-def found(rec: TextRecognizer, text: str, threshold: float = 0.5) -> list[str]:
+def found(rec: ClearhouseRecognizer, text: str, threshold: float = 0.5) -> list[str]:
     """The matched substrings scoring at least ``threshold`` (before context boosting)."""
     return [text[c.start:c.end] for c in rec.find(text) if c.score >= threshold] if rec.applies(text) else []
 
@@ -178,7 +178,7 @@ def test_recognizer_cases(name: str, text: str, expected: list[str]) -> None:
     ("range 10-617 555 0199", []),
 ])
 def test_phone_recognizer(text: str, expected: list[str]) -> None:
-    rec = PhoneRecognizer(["US", "GB"])
+    rec = ClearhousePhoneRecognizer(["US", "GB"])
     got = [text[c.start:c.end] for c in rec.find(text) if c.score >= 0.5] if rec.applies(text) else []
     assert got == expected
 
