@@ -71,7 +71,7 @@ def write_release(ctx: RunContext, target: Path) -> dict[str, Any]:
         "columns": [{"name": f.name, "type": str(f.type)} for f in schema],
         "files": files,
         # what labelers receive when they pull (the policy's choice when this version was cleared)
-        "labeler_columns": [c for c in ctx.policy.labeler_columns() if c in table.column_names],
+        "labeler_columns": [c for c in ctx.policy.labeler_columns() if c in schema.names],
         "raw_sha256": info.raw_sha256,
         # the chunks the version was cleared in (one mapped task each): rows and protected-table digests
         "chunks": ctx.read_stage("validate").get("chunks"),
