@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.clearhouse-installed
 export CLEARHOUSE_HOME ?= $(CURDIR)/.clearhouse
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck bench lock clean cluster-up cluster-down cluster-status compose-env compose-test
+.PHONY: venv demo test lint typecheck bench bench-scale lock clean cluster-up cluster-down cluster-status compose-env compose-test
 
 venv: $(STAMP)
 
@@ -61,6 +61,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/accuracy.py
 	$(PY) benchmarks/throughput.py
+
+# peak memory and rows/s of whole runs at 100k, 1M and 5M rows (about 30 minutes on 2 cores); add
+# SCALE_ARGS="--sizes '' --mixed-rows 2000" for the 1- vs 2-worker speed-up on a local Celery cluster
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale.py $(SCALE_ARGS)
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs the package index).
 lock: $(STAMP)
