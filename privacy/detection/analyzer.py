@@ -27,6 +27,7 @@ from presidio_analyzer import (
     AnalyzerEngine,
     BatchAnalyzerEngine,
     EntityRecognizer,
+    PatternRecognizer,
     RecognizerRegistry,
     RecognizerResult,
 )
@@ -35,7 +36,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistryProvider
 
 from clearhouse.errors import DetectionError
-from clearhouse.policy import Detection, read_analyzer_config
+from clearhouse.policy import Detection, PresidioRecognizerSpec, presidio_recognizer_dict, read_analyzer_config
 from clearhouse.privacy.detection.context import make_enhancer
 from clearhouse.privacy.detection.nlp_engine import ClearhouseNlpEngine
 from clearhouse.privacy.detection.recognizers.spacy_ner import SpacyNerRecognizer
@@ -80,10 +81,6 @@ def load_analyzer_file(path: str | Path, language: str) -> AnalyzerFile:
 
 def policy_recognizers(cfg: Detection) -> list[EntityRecognizer]:
     """The policy's recognizers written in Presidio's YAML, built by Presidio's ``PatternRecognizer``."""
-    from presidio_analyzer import PatternRecognizer  # noqa: PLC0415 - keeps the import list short
-
-    from clearhouse.policy import PresidioRecognizerSpec, presidio_recognizer_dict  # noqa: PLC0415 - idem
-
     out: list[EntityRecognizer] = []
     for spec in cfg.recognizers:
         if isinstance(spec, PresidioRecognizerSpec):
