@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 # 2,000 rows: the shipped policy's k-anonymity (k = 5 over gender, age band and region) needs them; on
 # 500 rows the same run is (rightly) quarantined by validate, which says nothing about the cluster.
 ROWS, SEED = 2000, 11
+CHUNK_ROWS = 1000
 ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -66,6 +67,8 @@ def cluster_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "CLEARHOUSE_SUITES": str(tmp_path / "state" / "suites"),
         "CLEARHOUSE_MASTER_KEY": TEST_MASTER_KEY,
         "CLEARHOUSE_CLUSTER_DB_PREFIX": prefix,
+        # two chunks: detect, minimise and protect run as two mapped task instances each
+        "CLEARHOUSE_CHUNK_ROWS": str(CHUNK_ROWS),
         "CLEARHOUSE_CLUSTER_API_PORT": str(_free_port()),
         # its own Redis database and (by the prefix) its own Celery queue: no other cluster's workers
         "CLEARHOUSE_CLUSTER_BROKER_URL": "redis://127.0.0.1:6379/13",
@@ -129,10 +132,15 @@ def test_cluster_clears_the_sample_on_celery_workers_and_stops_cleanly(
         assert result["run_state"] == "success"
         assert result["rows_in"] == ROWS
         tis = result["task_instances"]
+        chunked = ("detect", "minimise", "protect")
         assert sorted(t["task_id"] for t in tis) == sorted(
-            ["prepare", "ingest", "detect", "minimise", "protect", "validate", "release"]
+            ["prepare", "ingest", "chunks", *chunked, *chunked, "validate", "release"]
         )
-        assert all(t["state"] == "success" and t["map_index"] == -1 for t in tis)
+        assert all(t["state"] == "success" for t in tis)
+        assert sorted((t["task_id"], t["map_index"]) for t in tis if t["task_id"] in chunked) == sorted(
+            (task, i) for task in chunked for i in (0, 1)
+        )
+        assert all(t["map_index"] == -1 for t in tis if t["task_id"] not in chunked)
         # every task ran on one of the two Celery workers, which report their own names
         fqdn = socket.getfqdn()
         hosts = {t["hostname"] for t in tis}
