@@ -235,10 +235,9 @@ def _size(text: str) -> int:
 
 def long_cells(sizes: list[int], sample_mb: float | None) -> None:
     """Seconds per MB of one free-text cell as it grows (with the model, and patterns only)."""
-    from clearhouse.config import load_settings
-
     from clearhouse.policy import Detection
     from clearhouse.privacy.detection.text import PresidioTextDetector
+    from clearhouse.settings import load_settings
 
     model = load_settings().spacy_model
     print(f"long cells  one cell of a pasted text repeating one {len(LONG_CELL_SENTENCE)}-character sentence "
