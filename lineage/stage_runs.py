@@ -190,13 +190,15 @@ def stage_run(vl: VersionLineage, name: str, *, inputs: Sequence[str], outputs: 
     except Exception as exc:
         log.warning("lineage disabled for this stage (%s)", type(exc).__name__)
         emitter = None
-    # the collected file is described after ingest has landed and hashed it
-    late_inputs = "source" in inputs
+    # the collected file is described after ingest has landed and hashed it; validate's input (the
+    # protected table) is merged from the chunks inside validate, so it is described afterwards too
+    early = [] if "source" in inputs else _refs(vl, inputs, output=False)
+    late_inputs = len(early) < len(inputs)
     with task_run(
         emitter,
         job_name=f"{vl.dag_job}.{name}",
         run_id=task_try_run_id(),
-        inputs=[] if late_inputs else _refs(vl, inputs, output=False),
+        inputs=early,
         outputs_factory=lambda: _refs(vl, outputs, output=True),
         parent=ParentRef(vl.dag_job, vl.dag_run_id),
         job_description=vl.purpose or None,
