@@ -308,18 +308,32 @@ def parity(
     per_group = pd.DataFrame({"group": groups, "hit": hits}).groupby("group", sort=False)["hit"]
     counts = {str(g): int(n) for g, n in per_group.size().items()}
     favourable_counts = {str(g): int(n) for g, n in per_group.sum().items()}
-    ordered = sorted(counts)
-    rates = {g: _round(favourable_counts[g] / counts[g]) for g in ordered}
-    considered = [rates[g] for g in ordered if counts[g] >= min_group_size]
+    return _parity_result(group_col, label_col, fav, sizes=counts, hits=favourable_counts, excluded=excluded,
+                          min_group_size=min_group_size)
+
+
+def _parity_result(
+    group_col: str,
+    label_col: str,
+    fav: Any,
+    *,
+    sizes: dict[str, int],
+    hits: dict[str, int],
+    excluded: int,
+    min_group_size: int,
+) -> ParityResult:
+    """Rates, disparate impact and parity difference from per-group row and favourable-label counts
+    (shared by the in-memory and the streamed path, so both judge alike)."""
+    ordered = sorted(sizes)
+    rates = {g: _round(hits[g] / sizes[g]) for g in ordered}
+    considered = [rates[g] for g in ordered if sizes[g] >= min_group_size]
     di: float | None = None
     spd: float | None = None
     if considered:
         hi, lo = max(considered), min(considered)
         di = _round(lo / hi) if hi > 0 else 1.0
         spd = _round(hi - lo)
-    return ParityResult(
-        group_col, label_col, fav, rates, {g: counts[g] for g in ordered}, excluded, di, spd
-    )
+    return ParityResult(group_col, label_col, fav, rates, {g: sizes[g] for g in ordered}, excluded, di, spd)
 
 
 # ------------------------------------------------------------------------------ streamed aggregates
@@ -434,16 +448,8 @@ def parity_of(counts: JointCounts, favourable: Any, *, min_group_size: int = 1) 
         g = _as_key(group)
         sizes[g] = sizes.get(g, 0) + n
         hits[g] = hits.get(g, 0) + (n if _as_key(label) == fav else 0)
-    ordered = sorted(sizes)
-    rates = {g: _round(hits[g] / sizes[g]) for g in ordered}
-    considered = [rates[g] for g in ordered if sizes[g] >= min_group_size]
-    di: float | None = None
-    spd: float | None = None
-    if considered:
-        hi, lo = max(considered), min(considered)
-        di = _round(lo / hi) if hi > 0 else 1.0
-        spd = _round(hi - lo)
-    return ParityResult(group_col, label_col, fav, rates, {g: sizes[g] for g in ordered}, excluded, di, spd)
+    return _parity_result(group_col, label_col, fav, sizes=sizes, hits=hits, excluded=excluded,
+                          min_group_size=min_group_size)
 
 
 class DuplicateCounter:
