@@ -149,24 +149,23 @@ class _Pipe:
         return out
 
 
-def _parquet(path: Any, columns: list[str]) -> Iterator[bytes]:
+def _written(path: Any, columns: list[str], writer: Callable[[Any, pa.Schema], Any]) -> Iterator[bytes]:
+    """The bytes an Arrow writer (Parquet, CSV) produces for the released columns, batch by batch."""
     pipe = _Pipe()
     schema = pq.read_schema(path)
-    with pq.ParquetWriter(pipe, pa.schema([schema.field(c) for c in columns])) as writer:
+    with writer(pipe, pa.schema([schema.field(c) for c in columns])) as w:
         for batch in _batches(path, columns):
-            writer.write_batch(batch)
+            w.write_batch(batch)
             yield pipe.take()
     yield pipe.take()
+
+
+def _parquet(path: Any, columns: list[str]) -> Iterator[bytes]:
+    return _written(path, columns, pq.ParquetWriter)
 
 
 def _csv(path: Any, columns: list[str]) -> Iterator[bytes]:
-    pipe = _Pipe()
-    schema = pq.read_schema(path)
-    with pacsv.CSVWriter(pipe, pa.schema([schema.field(c) for c in columns])) as writer:
-        for batch in _batches(path, columns):
-            writer.write_batch(batch)
-            yield pipe.take()
-    yield pipe.take()
+    return _written(path, columns, pacsv.CSVWriter)
 
 
 def _jsonable(value: Any) -> Any:
