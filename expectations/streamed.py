@@ -46,6 +46,7 @@ from clearhouse.validation.custom.metrics import (
     OWN_IDENTIFIERS,
     PARITY,
     RESIDUAL_PII,
+    residual_sample,
     scan_residual_pii,
 )
 
@@ -271,7 +272,7 @@ def plan_for(document: dict[str, Any], rows: int, *, group_candidates: Sequence[
         elif etype == "expect_no_own_identifiers":
             plan.own_identifiers.append(_key(kw["column_list"]))
         elif etype == "expect_no_residual_pii":
-            plan.residual.setdefault(int(kw.get("sample") or 0), set()).update(kw["column_list"])
+            plan.residual.setdefault(residual_sample(kw.get("sample")), set()).update(kw["column_list"])
     for label in labels:
         plan.count([label])
         plan.raw_counts[label] = None

@@ -42,6 +42,7 @@ import clearhouse.validation.custom  # noqa: F401 - registers the custom expecta
 from clearhouse.errors import ValidationGateError
 from clearhouse.files import write_text_atomically
 from clearhouse.policy import Policy, Role, Treatment
+from clearhouse.validation.custom.metrics import DEFAULT_RESIDUAL_SAMPLE
 from clearhouse.validation.outcome import Severity
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,9 @@ COLUMN_KWARGS: Final = (
     "label_column",
 )
 _TOP_LEVEL: Final = ("meta", "notes", "description")
-#: rows the detector re-scans in the gate: bounded, since detection already ran over every row and the
-#: own-identifier check covers every row without a detector
-RESIDUAL_SAMPLE: Final = 2_000
+#: rows the detector re-scans in the gate (also for a policy's own ``expect_no_residual_pii`` that does
+#: not say; ``sample: 0`` asks for every row)
+RESIDUAL_SAMPLE: Final = DEFAULT_RESIDUAL_SAMPLE
 #: treatments after which a value is still readable text worth re-scanning
 _READABLE: Final = {Treatment.KEEP, Treatment.GENERALISE, Treatment.MASK, Treatment.REDACT}
 _MASKING: Final = {Treatment.MASK, Treatment.REDACT}
@@ -106,6 +107,8 @@ def _policy_entries(policy: Policy) -> list[dict[str, Any]]:
     for exp in policy.expectations:
         kwargs = exp.kwargs()
         top: dict[str, Any] = {k: kwargs.pop(k) for k in _TOP_LEVEL if k in kwargs}
+        if exp.type == "expect_no_residual_pii" and kwargs.get("sample") is None:
+            kwargs["sample"] = RESIDUAL_SAMPLE  # written out, so whoever reads the suite sees the bound
         entry = _entry(exp.type, kwargs, exp.severity, "policy")
         entry["meta"] = {**(top.pop("meta", None) or {}), **entry["meta"]}
         entries.append({**entry, **top})

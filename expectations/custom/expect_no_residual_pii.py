@@ -8,7 +8,7 @@ from great_expectations.compatibility import pydantic
 from great_expectations.expectations.expectation import BatchExpectation
 
 from clearhouse.validation.custom._base import aggregate_result, fmt
-from clearhouse.validation.custom.metrics import RESIDUAL_PII
+from clearhouse.validation.custom.metrics import DEFAULT_RESIDUAL_SAMPLE, RESIDUAL_PII
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine.execution_engine import ExecutionEngine
@@ -25,20 +25,22 @@ class ExpectNoResidualPii(BatchExpectation):
     Values of ``column_list`` are re-scanned with the detector injected through
     :func:`expectations.residual.set_residual_detector`; spans scoring at least ``threshold`` count.
     The share of scanned non-empty values with a finding must not exceed ``max_share`` (default 0).
-    ``sample`` caps the rows scanned (0 = all; a fixed-seed sample otherwise). Non-text columns are
+    ``sample`` caps the rows scanned: a fixed-seed sample of 2,000 rows unless given, 0 for every row
+    (detection already read every row, and ``expect_no_own_identifiers`` checks every row without a
+    detector; this re-scan is the bounded second opinion). Non-text columns are
     skipped and listed. Reports counts per entity type and column only. Without a detector the
     expectation fails.
 
     Args:
         column_list: the columns to re-scan.
         threshold: minimum detector score counted (default 0.5).
-        sample: maximum rows scanned, 0 for all (default 0).
+        sample: maximum rows scanned, 0 for all (default 2,000).
         max_share: largest allowed share of values with residual PII (default 0).
     """
 
     column_list: list[str] = pydantic.Field(min_items=1)
     threshold: float = pydantic.Field(default=0.5, ge=0.0, le=1.0)
-    sample: int = pydantic.Field(default=0, ge=0)
+    sample: int = pydantic.Field(default=DEFAULT_RESIDUAL_SAMPLE, ge=0)
     max_share: float = pydantic.Field(default=0.0, ge=0.0, le=1.0)
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (RESIDUAL_PII,)

@@ -8,7 +8,7 @@ column names only, because GX copies exception messages into validation results.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 from great_expectations.core.metric_domain_types import MetricDomainTypes
@@ -130,11 +130,21 @@ def _texts(series: pd.Series) -> list[str | None]:
     return [None if pd.isna(v) else str(v) for v in series.tolist()]
 
 
+#: rows ``expect_no_residual_pii`` re-scans when its ``sample`` is not given: bounded, since detection
+#: already ran over every row and ``expect_no_own_identifiers`` checks every row without a detector
+DEFAULT_RESIDUAL_SAMPLE: Final = 2_000
+
+
 def _sample(df: pd.DataFrame, sample: int) -> pd.DataFrame:
     """At most ``sample`` rows, chosen deterministically (fixed seed), in table order; 0 means all."""
     if sample <= 0 or len(df) <= sample:
         return df
     return df.sample(n=sample, random_state=0).sort_index()
+
+
+def residual_sample(value: object) -> int:
+    """The rows a residual re-scan reads: ``None`` (not given) is the bounded default, 0 is every row."""
+    return DEFAULT_RESIDUAL_SAMPLE if value is None else int(value)  # type: ignore[call-overload]
 
 
 def scan_residual_pii(
@@ -208,7 +218,7 @@ class ResidualPii(TableMetricProvider):
             df,
             list(metric_value_kwargs["column_list"]),
             threshold=float(metric_value_kwargs["threshold"]),
-            sample=int(metric_value_kwargs["sample"] or 0),
+            sample=residual_sample(metric_value_kwargs.get("sample")),
         )
 
 

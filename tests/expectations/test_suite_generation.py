@@ -76,6 +76,16 @@ def test_policy_expectation_replaces_the_matching_default() -> None:
     assert bal["meta"]["severity"] == "warning"
 
 
+@pytest.mark.parametrize(("given", "written"), [("", 2_000), (", sample: 0", 0), (", sample: 50", 50)])
+def test_a_policy_residual_rescan_is_bounded_unless_it_asks_for_every_row(given: str, written: int) -> None:
+    # the gate re-scans a bounded sample by default (every row is checked for its own identifiers)
+    declared = f"  - {{type: expect_no_residual_pii, column_list: [message], severity: critical{given}}}\n"
+    doc = generate_suite(parse_policy(POLICY + declared))
+    [critical] = [e for e in _by_type(doc, "expect_no_residual_pii") if e["meta"]["severity"] == "critical"]
+    assert critical["meta"]["origin"] == "policy"
+    assert critical["kwargs"]["sample"] == written
+
+
 def test_no_k_anonymity_check_when_disabled() -> None:
     doc = generate_suite(parse_policy(POLICY.replace("k_anonymity: 5", "k_anonymity: 0")))
     assert _by_type(doc, "expect_k_anonymity") == []
