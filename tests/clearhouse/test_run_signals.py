@@ -18,7 +18,7 @@ from tests.conftest import TEST_MASTER_KEY  # type: ignore[import-not-found]
 DRIVER = """
 import sys
 from clearhouse.runs import embedded
-embedded._airflow_bin = lambda: sys.argv[1]  # a stand-in for `airflow` that only sleeps
+embedded._run_command = lambda: [sys.argv[1]]  # a stand-in for `airflow` that only sleeps
 from clearhouse.cli import main
 raise SystemExit(main(["run", sys.argv[2], "--source", sys.argv[3], "--quiet"]))
 """
