@@ -249,8 +249,9 @@ class Detection(_Strict):
     analyzer_config: str | None = None
     #: rows sampled per structured column for classification; 0 means every row
     column_sample: int = Field(default=0, ge=0)
-    #: opt-in domain vocabularies (``privacy/detection/profiles/<name>.txt``), e.g. ``clinical``: a
-    #: name-type hit loses the words the profile declares (not persons) and keeps the rest
+    #: opt-in detection profiles: a shipped name (``clinical``: ``privacy/detection/profiles/<name>.yaml``)
+    #: or a profile file relative to the policy's folder (``profiles/legal.yaml``) — declared vocabulary
+    #: (a name-type hit loses those words), measurement words and Presidio-YAML recognizers
     profile: list[str] = Field(default_factory=list)
     #: scan redacted free text again with NER (context changes once names are gone). Off by default:
     #: on the sample tickets it found 1 more span in 5,000 rows for 26 s, and each row's own
@@ -659,11 +660,17 @@ def _refuse_aliases(text: str, origin: str) -> None:
 MAX_ANALYZER_CONFIG_BYTES = 1 << 20
 
 
-def resolve_analyzer_config(raw: str, base: Path, origin: str) -> Path:
-    """The analyzer configuration file ``raw`` names, relative to the policy's folder ``base``: a
-    relative path to an existing regular file inside that folder (no absolute paths, no ``..`` or
-    symbolic link out of it, at most 1 MiB). Anything else raises :class:`PolicyError`."""
-    where = f"{origin}: detection.analyzer_config"
+def is_profile_file(entry: str) -> bool:
+    """Whether a ``detection.profile`` entry names a profile file (in the policy's folder) rather than a
+    profile shipped with Clearhouse."""
+    return entry.endswith((".yaml", ".yml")) or "/" in entry or "\\" in entry
+
+
+def resolve_analyzer_config(raw: str, base: Path, origin: str, field: str = "detection.analyzer_config") -> Path:
+    """The file ``raw`` names (an analyzer configuration, a profile file), relative to the policy's folder
+    ``base``: a relative path to an existing regular file inside that folder (no absolute paths, no
+    ``..`` or symbolic link out of it, at most 1 MiB). Anything else raises :class:`PolicyError`."""
+    where = f"{origin}: {field}"
     rel = Path(raw)
     if rel.is_absolute() or raw.startswith("~") or "$" in raw:
         raise PolicyError(f"{where}: {raw!r} must be a path relative to the policy file's folder")
@@ -714,6 +721,7 @@ def parse_policy(text: str, origin: str = "<policy>", base: Path | None = None) 
     ``base`` is the policy file's folder: ``detection.analyzer_config`` is resolved against it (and
     refused without it)."""
     policy = _parse(text, origin)
+    policy = _resolve_profile_files(policy, origin, base)
     raw = policy.detection.analyzer_config
     if raw is None:
         return policy
@@ -728,6 +736,19 @@ def parse_policy(text: str, origin: str = "<policy>", base: Path | None = None) 
                           f"detection.language {policy.detection.language!r}")
     detection = policy.detection.model_copy(update={"analyzer_config": str(path)})
     return policy.model_copy(update={"detection": detection})
+
+
+def _resolve_profile_files(policy: Policy, origin: str, base: Path | None) -> Policy:
+    """``detection.profile`` entries that name files, resolved against the policy's folder (absolute)."""
+    entries = policy.detection.profile
+    if not any(is_profile_file(e) for e in entries):
+        return policy
+    if base is None:
+        raise PolicyError(f"{origin}: detection.profile names a file, which needs the policy to be read from a "
+                          "file (the path is relative to it)")
+    resolved = [str(resolve_analyzer_config(e, base, origin, "detection.profile")) if is_profile_file(e) else e
+                for e in entries]
+    return policy.model_copy(update={"detection": policy.detection.model_copy(update={"profile": resolved})})
 
 
 def _parse(text: str, origin: str) -> Policy:

@@ -13,8 +13,8 @@ from clearhouse.files import make_private, read_json, write_json, write_text_ato
 from clearhouse.governance.record import policy_digest, record, software_versions
 from clearhouse.lineage.events import Assertion, run_id_for, task_try_run_id
 from clearhouse.lineage.stage_runs import VersionLineage, dag_run_event
-from clearhouse.policy import Policy, load_policy
-from clearhouse.privacy.detection.profiles import available_profiles
+from clearhouse.policy import Policy, is_profile_file, load_policy
+from clearhouse.privacy.detection.profiles import available_profiles, load_profiles
 from clearhouse.privacy.minimise import validate_treatments
 from clearhouse.settings import Settings, load_settings
 from clearhouse.zones import VersionPaths, new_version_id
@@ -112,13 +112,18 @@ class RunContext:
 
 
 def check_profiles(policy: Policy, origin: Path) -> None:
-    """A policy may only name detection profiles that ship with Clearhouse (checked before a run)."""
-    unknown = [p for p in policy.detection.profile if p not in available_profiles()]
+    """The detection profiles a policy names exist and are well formed: shipped ones by name, profile
+    files by their content (checked before a run)."""
+    unknown = [p for p in policy.detection.profile if not is_profile_file(p) and p not in available_profiles()]
     if unknown:
         raise PolicyError(
             f"{origin}: detection.profile: unknown profile(s) {', '.join(map(repr, unknown))}; "
-            f"available: {', '.join(available_profiles())}"
+            f"available: {', '.join(available_profiles())}, or a profile file in the policy's folder"
         )
+    try:
+        load_profiles(policy.detection.profile)
+    except DetectionError as exc:
+        raise PolicyError(f"{origin}: detection.profile: {exc}") from exc
 
 
 def check_analyzer_config(policy: Policy, origin: Path) -> None:

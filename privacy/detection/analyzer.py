@@ -81,16 +81,21 @@ def load_analyzer_file(path: str | Path, language: str) -> AnalyzerFile:
 
 def policy_recognizers(cfg: Detection) -> list[EntityRecognizer]:
     """The policy's recognizers written in Presidio's YAML, built by Presidio's ``PatternRecognizer``."""
+    return presidio_yaml_recognizers(
+        [spec.model_dump() for spec in cfg.recognizers if isinstance(spec, PresidioRecognizerSpec)], cfg.language)
+
+
+def presidio_yaml_recognizers(entries: Sequence[dict[str, Any]], language: str) -> list[EntityRecognizer]:
+    """Recognizers from Presidio recognizer YAML entries (already validated), built by ``PatternRecognizer``;
+    entries with ``enabled: false`` are left out."""
     out: list[EntityRecognizer] = []
-    for spec in cfg.recognizers:
-        if isinstance(spec, PresidioRecognizerSpec):
-            data = spec.model_dump()
-            if data.get("enabled", True) is False:
-                continue
-            rec = PatternRecognizer.from_dict(presidio_recognizer_dict(data, cfg.language))
-            if data.get("score_thresholds") is not None:
-                rec.score_thresholds = data["score_thresholds"]
-            out.append(rec)
+    for data in entries:
+        if data.get("enabled", True) is False:
+            continue
+        rec = PatternRecognizer.from_dict(presidio_recognizer_dict(data, language))
+        if data.get("score_thresholds") is not None:
+            rec.score_thresholds = data["score_thresholds"]
+        out.append(rec)
     return out
 
 

@@ -34,11 +34,17 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection
-from clearhouse.privacy.detection.analyzer import AnalyzerFile, PresidioAnalyzer, load_analyzer_file, policy_recognizers
+from clearhouse.privacy.detection.analyzer import (
+    AnalyzerFile,
+    PresidioAnalyzer,
+    load_analyzer_file,
+    policy_recognizers,
+    presidio_yaml_recognizers,
+)
 from clearhouse.privacy.detection.lexicons import frequent_surname
 from clearhouse.privacy.detection.lexicons import preload as preload_lexicons
 from clearhouse.privacy.detection.offline import ensure_offline
-from clearhouse.privacy.detection.profiles import vocabulary as profile_vocabulary
+from clearhouse.privacy.detection.profiles import load_profiles
 from clearhouse.privacy.detection.recognizers import build_recognizers
 from clearhouse.privacy.detection.recognizers.base import Candidate, candidate_of
 from clearhouse.privacy.detection.recognizers.words import NOT_NAMES, common_word, has_vowel, name_like, text_case
@@ -219,8 +225,9 @@ class PresidioTextDetector:
 
     ``processes`` > 1 runs large batches in forked worker processes (default: ``CLEARHOUSE_DETECT_PROCESSES``
     or the CPU count, at most 4); ``use_ner=False`` gives a pattern-only detector. ``profiles`` names
-    opt-in domain vocabularies (``privacy/detection/profiles/``; also read from the policy's
-    ``detection.profile`` when the policy model has one): a name-type hit loses the words they declare.
+    opt-in domain profiles (:mod:`privacy.detection.profiles`: shipped names or resolved profile files;
+    also read from the policy's ``detection.profile``): a name-type hit loses the words they declare,
+    their measurement words make number pairs settings, and their Presidio recognizers join the rest.
     """
 
     def __init__(self, cfg: Detection, model_name: str, *, batch_size: int = 128,
@@ -240,7 +247,13 @@ class PresidioTextDetector:
                 raise DetectionError("detection.analyzer_config must be resolved against the policy file "
                                      "(load the policy with load_policy)")
             found = load_analyzer_file(cfg.analyzer_config, cfg.language)
-        recognizers = [*build_recognizers(cfg), *policy_recognizers(cfg), *found.recognizers]
+        # opt-in domain profiles: declared vocabulary, measurement words, Presidio-YAML recognizers
+        named = getattr(cfg, "profile", None)
+        wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
+        self.profile = load_profiles(wanted_profiles)
+        self.vocabulary = self.profile.vocabulary
+        recognizers = [*build_recognizers(cfg, measurements=self.profile.measurements), *policy_recognizers(cfg),
+                       *presidio_yaml_recognizers(self.profile.recognizers, cfg.language), *found.recognizers]
         self.recognizers = [r for r in recognizers
                             if self.entities is None or self.entities.intersection(r.supported_entities)]
         #: the score a result needs: the policy's, else the analyzer configuration's default
@@ -252,9 +265,6 @@ class PresidioTextDetector:
         self._allow_re = re.compile("|".join(a for a in cfg.allow_list if a), _ALLOW_FLAGS) \
             if cfg.allow_list_match == "regex" and any(cfg.allow_list) else None
         self.declared = frozenset(spec.entity for spec in cfg.recognizers)
-        named = getattr(cfg, "profile", None)
-        wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
-        self.vocabulary = profile_vocabulary(tuple(dict.fromkeys(wanted_profiles)))
         self.analyzer = PresidioAnalyzer(cfg, self.recognizers, model_name, use_ner=use_ner,
                                          batch_size=batch_size, enhancer=found.enhancer, threshold=self.threshold)
         preload_lexicons()

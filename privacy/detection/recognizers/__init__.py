@@ -5,6 +5,8 @@ Registry by string key (``RECOGNIZERS``) so a policy or a test can refer to them
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from presidio_analyzer import RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngine
 
@@ -87,12 +89,14 @@ def presidio_pattern_recognizers(cfg: Detection) -> list[ClearhouseRecognizer]:
     return [PresidioPatternRecognizer(r) for r in registry.recognizers if type(r).__name__ not in _REPLACED]
 
 
-def build_recognizers(cfg: Detection) -> list[ClearhouseRecognizer]:
+def build_recognizers(cfg: Detection, *, measurements: Iterable[str] = ()) -> list[ClearhouseRecognizer]:
     """Every pattern recognizer a policy gets: Presidio's (country-scoped), Clearhouse's, the policy's
-    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``)."""
+    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``).
+    ``measurements`` are a detection profile's setting words (number pairs after them are no dates)."""
     recognizers: list[ClearhouseRecognizer] = presidio_pattern_recognizers(cfg)
     recognizers.append(ClearhousePhoneRecognizer(list(cfg.countries)))
-    recognizers += [cls() for cls in RECOGNIZERS.values()]
+    recognizers += [ClearhouseDateRecognizer(measurements) if cls is ClearhouseDateRecognizer else cls()
+                    for cls in RECOGNIZERS.values()]
     recognizers += [PolicyPatternRecognizer(spec, i) for i, spec in enumerate(cfg.recognizers)
                     if isinstance(spec, RecognizerSpec)]
     for rec in recognizers:

@@ -7,6 +7,7 @@ full of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer, words_before
 
@@ -33,12 +34,16 @@ _NOT_YEAR_BEFORE = frozenset({"at", "by", "until", "till", "from", "to", "approx
 _DATE_CONTEXT = frozenset({"on", "from", "since", "until", "till", "admitted", "adm", "dated", "date", "dob",
                            "born", "started", "stopped", "discharged", "transferred", "placed", "seen", "due",
                            "expired", "died", "visit", "appointment", "appt", "scheduled", "s/p", "p", "effective"})
-#: measurement and setting abbreviations whose values are written as pairs ("PS 5/5", "BP 90/60", "ratio 3/4")
-_MEASURE_BEFORE = re.compile(
-    r"\b(?:ps|peep|cpap|bipap|imv|simv|ac|prvc|pcv|tv|rr|fio2|bp|nbp|abp|sbp|map|hr|pa|pad|cvp|pap|ratio|"
-    r"score|grade|strength|power|pulses?|pupils?|settings?)(?:[ \t]*[/:=][ \t]*[a-z0-9]+)?[ \t:=]*(?:of[ \t]+)?$",
-    re.IGNORECASE,
-)
+#: general measurements whose values are written as pairs ("BP 90/60", "ratio 3/4", "grip strength 4/5");
+#: a domain's own settings ("PEEP 8/5") come from the ``measurements`` of a detection profile
+_GENERAL_MEASURES = ("bp", "hr", "ratio", "score", "grade", "strength", "power", "pulses?", "pupils?", "settings?")
+
+
+def _measure_before(words: Iterable[str]) -> re.Pattern[str]:
+    """A measurement word (and an optional qualifier, "PS 5/5", "BP: 90/60") ending right before a pair."""
+    alternatives = "|".join([*_GENERAL_MEASURES, *sorted(re.escape(w) for w in set(words))])
+    return re.compile(rf"\b(?:{alternatives})(?:[ \t]*[/:=][ \t]*[a-z0-9]+)?[ \t:=]*(?:of[ \t]+)?$",
+                      re.IGNORECASE)
 _YEAR_CONTEXT = frozenset({"in", "since", "during", "born", "year", "yr", "founded", "established", "class",
                            "graduated", "married", "died", "dx", "diagnosed", "s/p", "p", "circa", "c"})
 
@@ -54,6 +59,11 @@ class ClearhouseDateRecognizer(ClearhouseRecognizer):
     name = "date"
     entities = ("DATE_TIME",)
     needs = "digit"
+
+    def __init__(self, measurements: Iterable[str] = ()) -> None:
+        super().__init__()
+        #: measurement words before a number pair that make it a setting, not a date
+        self.measure_before = _measure_before(measurements)
 
     def find(self, text: str) -> list[Candidate]:
         out = self._named(text) + self._numeric(text) + self._years(text)
@@ -75,8 +85,7 @@ class ClearhouseDateRecognizer(ClearhouseRecognizer):
             out.append(Candidate(m.start(), m.end(), "DATE_TIME", score))
         return out
 
-    @staticmethod
-    def _numeric(text: str) -> list[Candidate]:
+    def _numeric(self, text: str) -> list[Candidate]:
         out: list[Candidate] = []
         for m in _NUMERIC.finditer(text):
             a, b, year = int(m.group("a")), int(m.group("b")), m.group("y")
@@ -92,7 +101,7 @@ class ClearhouseDateRecognizer(ClearhouseRecognizer):
                 score = 0.85
             elif m.group("s") != "/":
                 continue  # "3-4" or "1.5" without a year are ranges and decimals
-            elif _MEASURE_BEFORE.search(text, max(0, m.start() - 16), m.start()):
+            elif self.measure_before.search(text, max(0, m.start() - 16), m.start()):
                 continue  # "CPAP 8/6", "grip 4/5": a pair of settings after what they measure
             else:
                 # "1/2", "3/4" are fractions (small numerator over 2, 3, 4 or 8); "9/7", "4/1" are dates

@@ -23,10 +23,11 @@ _MOVED = re.compile(
 )
 
 
-#: departments and services of a hospital: where a patient goes inside it, identifying no one
+#: the departments of a hospital any reader knows ("taken to ICU", "sent to the ER"): where a person goes
+#: inside it, identifying no one. A domain's own unit shorthand ("MICU", "CSRU", "PACU") is declared
+#: vocabulary of a detection profile (the clinical profile), not a general rule.
 _CARE_UNIT = re.compile(
-    r"[a-z]{0,3}icu|ccu|csru|cvru|pacu|ed|er|ew|or|ct|mri|ir|ep|cath|lab|labs|rehab|tcu|ltac|snf|"
-    r"step-?down|floor|ward|unit|radiology|dialysis|endoscopy|morgue|pharmacy|triage|recovery",
+    r"icu|ed|er|or|lab|labs|rehab|floor|ward|unit|radiology|morgue|pharmacy|triage|recovery",
     re.IGNORECASE,
 )
 
