@@ -252,7 +252,7 @@ class PresidioTextDetector:
         wanted_profiles = (*profiles, *([named] if isinstance(named, str) else list(named or [])))
         self.profile = load_profiles(wanted_profiles)
         self.vocabulary = self.profile.vocabulary
-        recognizers = [*build_recognizers(cfg, measurements=self.profile.measurements), *policy_recognizers(cfg),
+        recognizers = [*build_recognizers(cfg, self.profile), *policy_recognizers(cfg),
                        *presidio_yaml_recognizers(self.profile.recognizers, cfg.language), *found.recognizers]
         self.recognizers = [r for r in recognizers
                             if self.entities is None or self.entities.intersection(r.supported_entities)]

@@ -7,6 +7,7 @@ in the policy's folder) that a policy names with ``detection: {profile: clinical
     vocabulary_files: [clinical.txt]    # word lists next to the file, one term per line, '#' comments
     vocabulary: [npo, prn]              # more words, inline
     measurements: [peep, fio2]          # words after which "5/5" is a setting, not a date
+    person_cues: [np, rn, case manager] # roles after which a listed name is a person ("NP Vance")
     recognizers:                        # Presidio recognizer YAML (name, supported_entity, patterns,
       - name: WardNameRecognizer        # context, deny_list, ...), registered with the others
         supported_entity: LOCATION
@@ -20,6 +21,8 @@ What each part means for detection:
   frequent given name or surname ("Foley", "Ho") is left out when the list is loaded.
 * **measurements** — a number pair right after one of these words is a setting ("PEEP 8/5"), not a
   date. General measurements (blood pressure, ratio, score, grade, …) need no profile.
+* **person_cues** — the domain's own roles that introduce a person: a listed given name or surname right
+  after one is a name ("RN harriet", "per NP Vance"). General roles (nurse, doctor, pastor, …) need none.
 * **recognizers** — extra Presidio pattern or deny-list recognizers for what the domain writes that is
   personal data.
 
@@ -57,6 +60,7 @@ class _ProfileFile(BaseModel):
     vocabulary_files: list[str] = Field(default_factory=list)
     vocabulary: list[str] = Field(default_factory=list)
     measurements: list[str] = Field(default_factory=list)
+    person_cues: list[str] = Field(default_factory=list)
     recognizers: list[PresidioRecognizerSpec] = Field(default_factory=list)
 
 
@@ -69,6 +73,8 @@ class DetectionProfile:
     vocabulary: frozenset[str] = frozenset()
     #: lower-cased words after which a number pair is a setting, not a date
     measurements: frozenset[str] = frozenset()
+    #: lower-cased roles (one or more words) after which a listed name is a person
+    person_cues: frozenset[str] = frozenset()
     #: Presidio recognizer YAML entries (validated), registered with the other recognizers
     recognizers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
@@ -152,6 +158,7 @@ def _load_profile(entry: str, path: Path, _mtime_ns: int, _size: int) -> Detecti
         names=(entry,),
         vocabulary=frozenset(w for w in words if not _is_frequent_name(w)),
         measurements=frozenset(_words(spec.measurements)),
+        person_cues=frozenset(" ".join(c.split()) for c in _words(spec.person_cues)),
         recognizers=tuple(r.model_dump(exclude_none=True) for r in spec.recognizers),
     )
 
@@ -165,6 +172,7 @@ def load_profiles(entries: Sequence[str]) -> DetectionProfile:
             names=(*merged.names, *one.names),
             vocabulary=merged.vocabulary | one.vocabulary,
             measurements=merged.measurements | one.measurements,
+            person_cues=merged.person_cues | one.person_cues,
             recognizers=(*merged.recognizers, *one.recognizers),
         )
     return merged

@@ -5,13 +5,14 @@ Registry by string key (``RECOGNIZERS``) so a policy or a test can refer to them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from presidio_analyzer import RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngine
 
 from clearhouse.errors import DetectionError
 from clearhouse.policy import Detection, RecognizerSpec
+from clearhouse.privacy.detection.profiles import DetectionProfile
 from clearhouse.privacy.detection.recognizers.age import AgeRecognizer
 from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
 from clearhouse.privacy.detection.recognizers.closing_name import ClosingNameRecognizer
@@ -89,14 +90,19 @@ def presidio_pattern_recognizers(cfg: Detection) -> list[ClearhouseRecognizer]:
     return [PresidioPatternRecognizer(r) for r in registry.recognizers if type(r).__name__ not in _REPLACED]
 
 
-def build_recognizers(cfg: Detection, *, measurements: Iterable[str] = ()) -> list[ClearhouseRecognizer]:
+def build_recognizers(cfg: Detection, profile: DetectionProfile | None = None) -> list[ClearhouseRecognizer]:
     """Every pattern recognizer a policy gets: Presidio's (country-scoped), Clearhouse's, the policy's
-    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``).
-    ``measurements`` are a detection profile's setting words (number pairs after them are no dates)."""
+    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``). The
+    recognizers that read domain data take it from ``profile`` (the policy's detection profiles):
+    setting words for dates, role shorthand for names."""
+    profile = profile or DetectionProfile()
     recognizers: list[ClearhouseRecognizer] = presidio_pattern_recognizers(cfg)
     recognizers.append(ClearhousePhoneRecognizer(list(cfg.countries)))
-    recognizers += [ClearhouseDateRecognizer(measurements) if cls is ClearhouseDateRecognizer else cls()
-                    for cls in RECOGNIZERS.values()]
+    with_profile: dict[type[ClearhouseRecognizer], Callable[[], ClearhouseRecognizer]] = {
+        ClearhouseDateRecognizer: lambda: ClearhouseDateRecognizer(profile.measurements),
+        GazetteerNameRecognizer: lambda: GazetteerNameRecognizer(profile.person_cues),
+    }
+    recognizers += [with_profile.get(cls, cls)() for cls in RECOGNIZERS.values()]
     recognizers += [PolicyPatternRecognizer(spec, i) for i, spec in enumerate(cfg.recognizers)
                     if isinstance(spec, RecognizerSpec)]
     for rec in recognizers:

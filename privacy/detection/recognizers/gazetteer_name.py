@@ -7,13 +7,15 @@ redactor does:
 * a given name followed by a surname (an initial may sit between) — in any case;
 * a lone capitalised given name in mixed-case text, when it is no English word ("Odessa", not "Grace"),
   with the capitalised surname that may follow it;
-* a listed name right after a role that introduces a person ("nurse", "per", "NP") or right before a
-  verb that reports what a person knew or did ("aware", "notified", "paged").
+* a listed name right after a role that introduces a person ("nurse", "per"; a detection profile adds
+  its domain's shorthand, "NP", "RN") or right before a verb that reports what a person knew or did
+  ("aware", "notified", "paged").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from clearhouse.privacy.detection.lexicons import (
     frequent_given_name,
@@ -37,13 +39,19 @@ from clearhouse.privacy.detection.recognizers.words import (
 _WORD = re.compile(r"(?<![\w'\u2019-])[^\W\d_][^\W\d_'\u2019-]*(?:['\u2019][^\W\d_]+)?(?![\w'\u2019-])")
 _INITIAL = re.compile(r"[ \t]+([^\W\d_])\.?(?=[ \t])")
 _GAP = re.compile(r"[ \t]+")
-#: roles that introduce the person who holds them ("nurse Harriet", "per Nora", "NP Vance")
-_ROLE_BEFORE = re.compile(
-    r"\b(?P<role>per|np|rn|lpn|md|nurse|rabbi|chaplain|priest|pastor|attending|resident|intern|fellow|sw|"
-    r"social[ \t]+worker|case[ \t]+manager|therapist|pcp|doctor|dr|w/md)[.:]?[ \t]+"
-    r"(?:[^\W\d_]\.?[ \t]+)?$",  # an initial may stand between ("per t gallagher", "Dr K Lindqvist")
-    re.IGNORECASE,
-)
+#: roles that introduce the person who holds them ("nurse Harriet", "per Nora", "Dr K Lindqvist"); a
+#: domain's own role shorthand ("NP Vance", "RN harriet") comes from a detection profile's ``person_cues``
+_GENERAL_ROLES = ("per", "md", "nurse", "rabbi", "chaplain", "priest", "pastor", r"social[ \t]+worker",
+                  "therapist", "doctor", "dr")
+
+
+def _role_before(cues: Iterable[str]) -> re.Pattern[str]:
+    extra = sorted((r"[ \t]+".join(re.escape(w) for w in cue.split()) for cue in set(cues)), key=len, reverse=True)
+    return re.compile(
+        rf"\b(?P<role>{'|'.join([*extra, *_GENERAL_ROLES])})[.:]?[ \t]+"
+        r"(?:[^\W\d_]\.?[ \t]+)?$",  # an initial may stand between ("per t gallagher", "Dr K Lindqvist")
+        re.IGNORECASE,
+    )
 #: speaking with someone introduces them ("talked to john", "emailed kim", "thanks to priya")
 _SPEECH_BEFORE = re.compile(
     r"\b(?:talked|talking|talk|spoke|speak|speaking|spoken|chatted|chat|met|meet|meeting|called|emailed|email|"
@@ -110,6 +118,11 @@ class GazetteerNameRecognizer(ClearhouseRecognizer):
     name = "gazetteer_name"
     entities = ("PERSON",)
 
+    def __init__(self, person_cues: Iterable[str] = ()) -> None:
+        super().__init__()
+        #: roles before a listed name that make it a person (general ones and a profile's)
+        self.role_before = _role_before(person_cues)
+
     def find(self, text: str) -> list[Candidate]:
         words = list(_WORD.finditer(text))
         out: list[Candidate] = self._given_name_list(text, words)
@@ -131,7 +144,7 @@ class GazetteerNameRecognizer(ClearhouseRecognizer):
                     # "i talked to john", "spoke with amber": someone one speaks with, in any case
                     out.append(Candidate(m.start(), m.end(), "PERSON", 0.6))
                     continue
-            role = _ROLE_BEFORE.search(text, max(0, m.start() - 24), m.start())
+            role = self.role_before.search(text, max(0, m.start() - 24), m.start())
             initial = _INITIAL_BEFORE.search(text, max(0, m.start() - 4), m.start())
             if cased and not word[0].isupper() and role is None:
                 continue  # (notes type names in lower case after a role: "NP harriet", "per t gallagher")

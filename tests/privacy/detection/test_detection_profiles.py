@@ -73,6 +73,20 @@ def test_settings_are_dates_unless_a_profile_declares_them(model_name: str, text
     assert pair not in found(clinical, text)
 
 
+@pytest.mark.parametrize(("role", "rest", "name"), [
+    ("NP", "vance this am", "vance"),
+    ("resident", "hattie to reassess", "hattie"),
+    ("RN", "wojciech at bedside", "wojciech"),  # a given name of the world list, not of the US census
+])
+def test_role_shorthand_introduces_a_person_where_a_profile_declares_it(model_name: str, role: str, rest: str,
+                                                                         name: str) -> None:
+    plain = PresidioTextDetector(Detection(), model_name, processes=1, use_ner=False)
+    clinical = PresidioTextDetector(Detection(), model_name, processes=1, use_ner=False, profiles=("clinical",))
+    assert found(clinical, f"{role} {rest}").get(name) == "PERSON"
+    assert name not in found(plain, f"{role} {rest}")  # (the model may still find it; this rule needs the cue)
+    assert found(plain, f"nurse {rest}").get(name) == "PERSON"  # a general role needs no profile
+
+
 def test_general_measurements_need_no_profile(model_name: str) -> None:
     plain = PresidioTextDetector(Detection(), model_name, processes=1, use_ner=False)
     assert "120/80" not in found(plain, "BP 120/80 after the walk")

@@ -134,7 +134,8 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("date", "intubated 3/28-4/2 for pneumonia", ["3/28"]),
     ("date", "NOTE-11/19 REVIEWED", ["11/19"]),
     ("date", "range 3-4/5 today", []),
-    ("date", "changed to CPAP 8/6 overnight", []),
+    ("date", "changed to CPAP 8/6 overnight", ["8/6"]),  # a setting only where a profile says so (see profiles)
+    ("date", "BP 120/80 after the walk", []),
     ("date", "grip strength 4/5 bilaterally", []),
     ("date", "extubated on 4/5, doing well", ["4/5"]),
     ("date", "you may leave now", []),
