@@ -76,12 +76,20 @@ def given_name_ranks() -> dict[str, int]:
 
 #: the least frequency (1 = rare … 13 = very frequent) a name of ``nam_dict.txt`` needs in one country
 WORLD_MIN_FREQUENCY = 1
+#: particles and articles of place and family names ("Chiclana de la Frontera", "San Bernardino", "van
+#: Dijk"): given names somewhere in the list, but in a text they join names, they are not one
+_NAME_PARTICLES = frozenset({
+    "al", "bei", "ben", "bin", "da", "dal", "das", "de", "degli", "dei", "del", "della", "den", "der", "des",
+    "di", "do", "dos", "du", "el", "ibn", "la", "las", "le", "les", "lo", "los", "san", "santa", "santo", "sao",
+    "st", "ste", "ter", "van", "von", "zu", "zum", "zur",
+})
 
 
 @lru_cache(maxsize=1)
 def world_given_names() -> frozenset[str]:
     """Lower-cased one-word given names of ``nam_dict.txt`` (see the module docstring), without month
-    and day names and without English function words ("the", "can" are given names somewhere). Its
+    and day names, English function words ("the", "can" are given names somewhere), name particles
+    ("de", "van", "san") and names shorter than three letters. Its
     lines: a gender code, the name ("+" marks a join: "Jean+Pierre"), and from column 30 one
     hexadecimal frequency digit per country."""
     text = _package_file("gender_guesser", "data/nam_dict.txt").read_text(encoding="utf-8")
@@ -98,7 +106,8 @@ def world_given_names() -> frozenset[str]:
         for name in {parts[1].replace("+", ""), parts[1].replace("+", "-")}:
             word = _fold(name)
             for form in {word, _place_key(word)}:  # "Søren" is also written "Soren" ("Thé" not "the")
-                if form and form not in _CALENDAR and form not in STOP_WORDS and " " not in form and "<" not in form:
+                if (len(form) >= 3 and form not in _CALENDAR and form not in STOP_WORDS and form not in _NAME_PARTICLES
+                        and " " not in form and "<" not in form):
                     out.add(form)
     if len(out) < 10_000:
         raise DetectionError("reference list gender_guesser/data/nam_dict.txt is truncated")

@@ -16,7 +16,10 @@ from clearhouse.settings import REPO_ROOT
 from tests.conftest import TEST_MASTER_KEY  # type: ignore[import-not-found]
 
 DRIVER = """
-import sys
+import signal, sys
+# as started from a terminal: a job started in the background (pytest under nohup or `&`) inherits
+# SIGINT ignored, and Python then installs no Ctrl-C handler
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from clearhouse.runs import embedded
 embedded._run_command = lambda: [sys.argv[1]]  # a stand-in for `airflow` that only sleeps
 from clearhouse.cli import main

@@ -20,9 +20,11 @@ from collections.abc import Iterable
 from clearhouse.privacy.detection.lexicons import (
     frequent_given_name,
     frequent_surname,
+    given_name_rank,
     is_given_name,
     is_medicine,
     is_person_name,
+    is_place,
     surname_rank,
 )
 from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer
@@ -210,6 +212,8 @@ class GazetteerNameRecognizer(ClearhouseRecognizer):
             return False
         if common_word(word) or irregular_verb(word):
             return False
+        if given_name_rank(word) is None and is_place(word):
+            return False  # only the world list knows it as a name, and it is a listed place ("Wil", "Asti")
         # at a sentence start any word is capitalised: there a noun ("Hope", "Amber") is taken for a word,
         # unless it opens a line of dialogue or chat ("Desiree: see you then")
         if not _POSITIONAL.search(text[max(0, m.start() - 3):m.start()]):

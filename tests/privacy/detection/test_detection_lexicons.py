@@ -26,6 +26,8 @@ def test_given_names_of_many_countries_with_or_without_diacritics() -> None:
     assert lexicons.given_name_rank("Wojciech") is None  # the census ranks alone decide what is frequent
     for word in ("the", "and", "can", "will", "Zzyzxq"):  # English function words are no given names here
         assert word.lower() in lexicons.given_name_ranks() or not lexicons.is_given_name(word), word
+    for particle in ("de", "di", "van", "von", "San", "bei"):  # they join place and family names
+        assert particle.lower() in lexicons.given_name_ranks() or not lexicons.is_given_name(particle), particle
 
 
 def test_month_and_day_names_are_not_given_names() -> None:

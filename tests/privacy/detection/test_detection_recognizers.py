@@ -77,6 +77,9 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("gazetteer_name", "CONTACT: DOLORES K MENDOZA AT HOME", ["DOLORES K MENDOZA"]),
     ("gazetteer_name", "Yes, Felicia Brown phoned again.", ["Felicia Brown"]),
     ("gazetteer_name", "Rosemarie: are you coming?", ["Rosemarie"]),
+    ("gazetteer_name", "Yesterday Wojciech came by again", ["Wojciech"]),  # a given name of the world list
+    ("gazetteer_name", "Yesterday we drove to Wil again", []),  # only abroad a given name, and a listed place
+    ("gazetteer_name", "Chiclana de la Frontera in spring", []),  # particles join names, they are none
     ("gazetteer_name", "ok thanks! Desiree: see you then", ["Desiree"]),
     ("gazetteer_name", "Dressing changed. Amber fluid noted.", []),
     ("gazetteer_name", "labs sent. np harriet aware", ["harriet"]),
