@@ -373,16 +373,22 @@ class PresidioTextDetector:
             for start, end in windows(t):
                 pieces.append((k, start))
                 strings.append(t[start:end])
+        # each distinct string is detected once (boilerplate answers, templated messages, repeated window
+        # text): detection of a string depends on that string alone
+        unique = list(dict.fromkeys(strings))
+        self.stats["texts"] += len(strings) - len(unique)
         try:
-            chunks = _chunks(strings)
+            chunks = _chunks(unique)
             if self.processes > 1 and len(chunks) >= 2 and "fork" in multiprocessing.get_all_start_methods():
-                results: list[list[Span]] = []
+                found: list[list[Span]] = []
                 for part, (n_texts, n_ner) in self._executor().map(_work, chunks):
-                    results += part
+                    found += part
                     self.stats["texts"] += n_texts
                     self.stats["ner_texts"] += n_ner
             else:
-                results = self._detect_serial(strings)
+                found = self._detect_serial(unique)
+            by_string = dict(zip(unique, found, strict=True))
+            results = [by_string[t] for t in strings]
         except DetectionError:
             raise
         except Exception as exc:

@@ -374,3 +374,18 @@ def test_long_cell_with_ner_matches_short_pieces(model_name: str) -> None:
 def test_general_kinds(us_detector: PresidioTextDetector, text: str, want: str) -> None:
     got = spans_text(us_detector, text)
     assert any(want in k for k in got), sorted(got)
+
+
+def test_repeated_texts_are_detected_once_with_the_same_result(model_name: str) -> None:
+    det = PresidioTextDetector(Detection(countries=["US"]), model_name, processes=1)
+    one = "Thanks, Marguerite Olsen (415) 555-0199"
+    other = "no reply from m.olsen@example.org yet"
+    texts = [one, other, one, None, one]
+    before = dict(det.stats)
+    got = det.detect_many(texts)
+    seen = {k: det.stats[k] - before[k] for k in before}
+    alone = [det.detect_many([t])[0] for t in (one, other)]
+    assert got[0] == got[2] == got[4] == alone[0] and got[1] == alone[1] and got[3] == []
+    assert got[0] is not got[2]  # every row gets its own list
+    assert seen["texts"] == 4  # every non-empty text counts as seen ...
+    assert seen["ner_texts"] <= 2  # ... each distinct one is read once
