@@ -8,6 +8,17 @@ from clearhouse.policy import Detection
 from clearhouse.privacy.detection.recognizers.words import load_lexicon
 from clearhouse.privacy.detection.text import PresidioTextDetector
 from clearhouse.settings import load_settings
+from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
+
+#: the smallest valid policy (one kept column, the test assessment) that detection settings are added to
+POLICY_HEAD = """\
+id: t
+owner: me
+purpose: testing detection settings here
+ethics_risk: E1
+source: {path: x.csv}
+columns: {a: {role: feature, treatment: keep}}
+""" + ASSESSMENT_YAML
 
 
 @pytest.fixture(scope="session")

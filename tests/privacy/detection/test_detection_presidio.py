@@ -23,16 +23,7 @@ from clearhouse.sample import generate_support_tickets, write_table
 from clearhouse.settings import REPO_ROOT, Settings
 from clearhouse.stages.context import prepare
 from clearhouse.stages.runner import run_all
-from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
-
-POLICY_HEAD = """\
-id: t
-owner: me
-purpose: testing Presidio recognizers here
-ethics_risk: E1
-source: {path: x.csv}
-columns: {a: {role: feature, treatment: keep}}
-""" + ASSESSMENT_YAML
+from tests.privacy.detection.conftest import POLICY_HEAD  # type: ignore[import-not-found]
 
 BADGE_YAML = """\
 detection:

@@ -13,16 +13,7 @@ from clearhouse.policy import Detection, load_policy, parse_policy
 from clearhouse.privacy.detection.profiles import available_profiles, load_profiles
 from clearhouse.privacy.detection.text import PresidioTextDetector
 from clearhouse.stages.context import check_profiles
-from tests.conftest import ASSESSMENT_YAML  # type: ignore[import-not-found]
-
-POLICY_HEAD = """\
-id: t
-owner: me
-purpose: testing detection profiles here
-ethics_risk: E1
-source: {path: x.csv}
-columns: {a: {role: feature, treatment: keep}}
-""" + ASSESSMENT_YAML
+from tests.privacy.detection.conftest import POLICY_HEAD  # type: ignore[import-not-found]
 
 LEGAL_PROFILE = """\
 description: court filings of one registry (written for this test)
