@@ -656,6 +656,19 @@ def _refuse_aliases(text: str, origin: str) -> None:
         return  # reported with its line by the parser below
 
 
+def load_yaml(text: str, origin: str) -> Any:
+    """YAML ``text`` parsed safely for a file a policy names (the policy, an analyzer configuration, a
+    detection profile): aliases refused before anything is expanded, a syntax error reported as
+    ``origin: line N: problem``. Raises :class:`PolicyError`."""
+    _refuse_aliases(text, origin)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise PolicyError(f"{origin}:{where}: {getattr(exc, 'problem', None) or 'invalid YAML'}") from exc
+
+
 #: an analyzer configuration is a page of YAML too
 MAX_ANALYZER_CONFIG_BYTES = 1 << 20
 
@@ -693,13 +706,7 @@ def read_analyzer_config(path: Path, origin: str = "detection.analyzer_config") 
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{origin}: cannot read {path}: {type(exc).__name__}") from exc
-    _refuse_aliases(text, str(path))
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"{path}:{where}: {getattr(exc, 'problem', None) or 'invalid YAML'}") from exc
+    data = load_yaml(text, str(path))
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: an analyzer configuration must be a YAML mapping")
     from presidio_analyzer.input_validation import ConfigurationValidator  # noqa: PLC0415 - heavy (Presidio)
@@ -754,15 +761,8 @@ def _resolve_profile_files(policy: Policy, origin: str, base: Path | None) -> Po
 def _parse(text: str, origin: str) -> Policy:
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise PolicyError(f"{origin}: policy is larger than {MAX_POLICY_BYTES // 1024} KiB")
-    _refuse_aliases(text, origin)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PolicyError(f"{origin}:{where}: {problem}") from exc
+    data = load_yaml(text, origin)
+    node = yaml.compose(text, Loader=yaml.SafeLoader)  # (parses: load_yaml has read it already)
     if not isinstance(data, dict) or node is None:
         raise PolicyError(f"{origin}: a policy must be a YAML mapping")
     index: dict[tuple[Any, ...], int] = {}

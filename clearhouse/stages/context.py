@@ -122,7 +122,7 @@ def check_profiles(policy: Policy, origin: Path) -> None:
         )
     try:
         load_profiles(policy.detection.profile)
-    except DetectionError as exc:
+    except (DetectionError, PolicyError) as exc:
         raise PolicyError(f"{origin}: detection.profile: {exc}") from exc
 
 

@@ -37,11 +37,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clearhouse.errors import DetectionError
-from clearhouse.policy import PresidioRecognizerSpec, is_profile_file
+from clearhouse.policy import PresidioRecognizerSpec, is_profile_file, load_yaml
 from clearhouse.privacy.detection.lexicons import given_name_rank, surname_rank
 
 _DIR = Path(__file__).resolve().parent
@@ -122,7 +121,8 @@ def _profile_path(entry: str) -> Path:
 
 def load_profile(entry: str) -> DetectionProfile:
     """One profile: a shipped name (``clinical``) or the absolute path of a profile file. Raises
-    :class:`DetectionError` naming the file and what is wrong with it. (Read again when the file
+    :class:`DetectionError` (:class:`PolicyError` for YAML that does not parse or uses aliases) naming
+    the file and what is wrong with it. (Read again when the file
     changes.)"""
     path = _profile_path(entry)
     try:
@@ -134,13 +134,7 @@ def load_profile(entry: str) -> DetectionProfile:
 
 @lru_cache(maxsize=16)
 def _load_profile(entry: str, path: Path, _mtime_ns: int, _size: int) -> DetectionProfile:
-    text = _read(path, "detection profile")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise DetectionError(f"detection profile {path.name}:{where}: invalid YAML") from exc
+    data = load_yaml(_read(path, "detection profile"), f"detection profile {path.name}")
     try:
         spec = _ProfileFile.model_validate(data if data is not None else {})
     except ValidationError as exc:

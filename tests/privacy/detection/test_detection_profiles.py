@@ -121,6 +121,7 @@ def test_an_edited_profile_file_is_read_again(tmp_path: Path) -> None:
     ("/etc/clearhouse.yaml", {}, "relative to the policy file's folder"),
     ("p.yaml", {"p.yaml": "vocabulary: [a]\nwords: [b]\n"}, "words: Extra inputs are not permitted"),
     ("p.yaml", {"p.yaml": "vocabulary: [a\n"}, "p.yaml: line"),
+    ("p.yaml", {"p.yaml": "vocabulary: &w [a, b]\nmeasurements: *w\n"}, "aliases (*name) are not allowed"),
     ("p.yaml", {"p.yaml": "vocabulary_files: [../../etc/passwd]\n"}, "is not a file in the profile's folder"),
     ("p.yaml", {"p.yaml": "recognizers: [{name: r, supported_entity: X, bogus: 1}]\n"}, "unknown key(s) bogus"),
     ("p.yaml", {"p.yaml": "recognizers: [{name: r, supported_entity: X}]\n"}, "recognizers.0"),
