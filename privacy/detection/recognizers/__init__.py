@@ -5,8 +5,6 @@ Registry by string key (``RECOGNIZERS``) so a policy or a test can refer to them
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from presidio_analyzer import RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngine
 
@@ -92,17 +90,12 @@ def presidio_pattern_recognizers(cfg: Detection) -> list[ClearhouseRecognizer]:
 
 def build_recognizers(cfg: Detection, profile: DetectionProfile | None = None) -> list[ClearhouseRecognizer]:
     """Every pattern recognizer a policy gets: Presidio's (country-scoped), Clearhouse's, the policy's
-    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``). The
-    recognizers that read domain data take it from ``profile`` (the policy's detection profiles):
-    setting words for dates, role shorthand for names."""
+    (short form; its Presidio-YAML recognizers are built by ``analyzer.policy_recognizers``). Each is
+    set up with ``profile`` (the policy's detection profiles; ``ClearhouseRecognizer.for_profile``)."""
     profile = profile or DetectionProfile()
     recognizers: list[ClearhouseRecognizer] = presidio_pattern_recognizers(cfg)
     recognizers.append(ClearhousePhoneRecognizer(list(cfg.countries)))
-    with_profile: dict[type[ClearhouseRecognizer], Callable[[], ClearhouseRecognizer]] = {
-        ClearhouseDateRecognizer: lambda: ClearhouseDateRecognizer(profile.measurements),
-        GazetteerNameRecognizer: lambda: GazetteerNameRecognizer(profile.person_cues),
-    }
-    recognizers += [with_profile.get(cls, cls)() for cls in RECOGNIZERS.values()]
+    recognizers += [cls.for_profile(profile) for cls in RECOGNIZERS.values()]
     recognizers += [PolicyPatternRecognizer(spec, i) for i, spec in enumerate(cfg.recognizers)
                     if isinstance(spec, RecognizerSpec)]
     for rec in recognizers:

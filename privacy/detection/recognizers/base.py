@@ -19,11 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from clearhouse.privacy.detection.types import Span
+
+if TYPE_CHECKING:
+    from clearhouse.privacy.detection.profiles import DetectionProfile
 
 #: score added when a context word precedes (or closely follows) a match — Presidio's default factor
 CONTEXT_BOOST = 0.35
@@ -129,6 +133,12 @@ class ClearhouseRecognizer(EntityRecognizer):
                          supported_language=supported_language, context=sorted(context) or None)
         # per-match context lives on the candidates; the set is kept for ``find`` and for callers
         self.context = context  # (a frozenset: Presidio only iterates it)
+
+    @classmethod
+    def for_profile(cls, profile: DetectionProfile) -> Self:
+        """An instance set up with the domain data of the policy's detection profiles; most recognizers
+        read none (those that do override this)."""
+        return cls()
 
     def load(self) -> None:
         """Nothing to load: patterns are compiled at import."""

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Self
 
 from clearhouse.privacy.detection.recognizers.base import Candidate, ClearhouseRecognizer, words_before
+
+if TYPE_CHECKING:
+    from clearhouse.privacy.detection.profiles import DetectionProfile
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
@@ -64,6 +68,10 @@ class ClearhouseDateRecognizer(ClearhouseRecognizer):
         super().__init__()
         #: measurement words before a number pair that make it a setting, not a date
         self.measure_before = _measure_before(measurements)
+
+    @classmethod
+    def for_profile(cls, profile: DetectionProfile) -> Self:
+        return cls(profile.measurements)
 
     def find(self, text: str) -> list[Candidate]:
         out = self._named(text) + self._numeric(text) + self._years(text)

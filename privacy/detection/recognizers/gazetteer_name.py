@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Self
 
 from clearhouse.privacy.detection.lexicons import (
     frequent_given_name,
@@ -37,6 +38,9 @@ from clearhouse.privacy.detection.recognizers.words import (
     irregular_verb,
     local_case,
 )
+
+if TYPE_CHECKING:
+    from clearhouse.privacy.detection.profiles import DetectionProfile
 
 _WORD = re.compile(r"(?<![\w'\u2019-])[^\W\d_][^\W\d_'\u2019-]*(?:['\u2019][^\W\d_]+)?(?![\w'\u2019-])")
 _INITIAL = re.compile(r"[ \t]+([^\W\d_])\.?(?=[ \t])")
@@ -124,6 +128,10 @@ class GazetteerNameRecognizer(ClearhouseRecognizer):
         super().__init__()
         #: roles before a listed name that make it a person (general ones and a profile's)
         self.role_before = _role_before(person_cues)
+
+    @classmethod
+    def for_profile(cls, profile: DetectionProfile) -> Self:
+        return cls(profile.person_cues)
 
     def find(self, text: str) -> list[Candidate]:
         words = list(_WORD.finditer(text))
